@@ -1,0 +1,116 @@
+"""A shared, cached token for one (token URL, client, scope), fetched at most once at a time.
+
+Commerce Layer allows 30 token requests a minute, so a token is precious: it is kept until shortly
+before it expires, shared by every thread and task of the process (single-flight: when a hundred
+callers need a token at once, one asks and the others wait for its answer), and saved through a
+`TokenPersistence` so that the next CLI process reuses it instead of asking again.
+"""
+
+import asyncio
+import threading
+from datetime import timedelta
+from typing import Protocol
+
+import httpx
+
+from cartwire.auth.token import Token, TokenEndpoint, now, unreachable
+
+DEFAULT_MARGIN = timedelta(minutes=5)
+
+
+class TokenPersistence(Protocol):
+    """Somewhere tokens outlive the process (the store); optional."""
+
+    def load(self, cache_key: str) -> Token | None: ...
+
+    def save(self, cache_key: str, token: Token) -> None: ...
+
+
+def refresh_margin(token: Token, margin: timedelta | None) -> timedelta:
+    """How long before expiry a token counts as used up: 5 minutes or 10 % of its lifetime,
+    whichever is less, unless a margin is configured."""
+    if margin is not None:
+        return margin
+    return min(DEFAULT_MARGIN, token.lifetime * 0.1)
+
+
+class TokenSource:
+    def __init__(
+        self,
+        endpoint: TokenEndpoint,
+        persistence: TokenPersistence | None = None,
+        margin: timedelta | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        self.endpoint = endpoint
+        self.persistence = persistence
+        self.margin = margin
+        self.timeout = timeout
+        self._token: Token | None = None
+        self._lock = threading.Lock()
+        self._async_locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
+        self.requests_made = 0
+
+    def _fresh(self, token: Token | None) -> bool:
+        return token is not None and now() < token.expires_at - refresh_margin(token, self.margin)
+
+    def _cached(self) -> Token | None:
+        if self._fresh(self._token):
+            return self._token
+        if self.persistence is not None:
+            stored = self.persistence.load(self.endpoint.cache_key)
+            if self._fresh(stored):
+                self._token = stored
+                return stored
+        return None
+
+    def _keep(self, token: Token) -> Token:
+        self._token = token
+        if self.persistence is not None:
+            self.persistence.save(self.endpoint.cache_key, token)
+        return token
+
+    def token(self) -> Token:
+        """A fresh token; at most one thread of the process fetches it."""
+        token = self._token
+        if token is not None and self._fresh(token):
+            return token
+        with self._lock:
+            return self._cached() or self._keep(self.fetch())
+
+    async def atoken(self) -> Token:
+        """The asyncio twin of `token`: one task fetches, the others await its result."""
+        token = self._token
+        if token is not None and self._fresh(token):
+            return token
+        loop = asyncio.get_running_loop()
+        lock = self._async_locks.setdefault(loop, asyncio.Lock())
+        async with lock:
+            return self._cached() or self._keep(await self.afetch())
+
+    def invalidate(self, access_token: str) -> None:
+        """Forget `access_token` after a 401, unless another caller already replaced it."""
+        with self._lock:
+            if self._token is not None and self._token.access_token == access_token:
+                self._token = None
+
+    def fetch(self) -> Token:
+        """Ask the platform for a new token now (no cache): also the instance's credential test."""
+        self.requests_made += 1
+        requested_at = now()
+        with httpx.Client(timeout=self.timeout) as client:
+            try:
+                response = client.send(self.endpoint.request())
+            except httpx.TransportError as exc:
+                raise unreachable(self.endpoint.url, exc) from None
+        return self.endpoint.parse(response, requested_at)
+
+    async def afetch(self) -> Token:
+        self.requests_made += 1
+        requested_at = now()
+        async with httpx.AsyncClient(timeout=self.timeout) as client:
+            try:
+                response = await client.send(self.endpoint.request())
+            except httpx.TransportError as exc:
+                raise unreachable(self.endpoint.url, exc) from None
+        return self.endpoint.parse(response, requested_at)

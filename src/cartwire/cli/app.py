@@ -1,0 +1,89 @@
+"""The `cartwire` command line: a thin shell over the engine and the sandboxes."""
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from cartwire import logs
+from cartwire.cli import (
+    api,
+    connectors,
+    flows,
+    instances,
+    lookups,
+    pools,
+    records,
+    sandbox,
+    scheduler,
+    secrets,
+    webhooks,
+)
+from cartwire.cli.common import JsonOption, emit_json, errors_as_messages, fail, out
+from cartwire.demo import FLOWS, prepare, run_flow
+from cartwire.sandbox.processes import SandboxError
+from cartwire.store import Store
+from cartwire.store.runs import Run
+
+app = typer.Typer(
+    no_args_is_help=True,
+    help="cartwire: move products, prices, stock, customers and orders between platforms.",
+)
+app.add_typer(sandbox.app, name="sandbox")
+app.add_typer(connectors.app, name="connectors")
+app.add_typer(instances.app, name="instances")
+app.add_typer(secrets.app, name="secrets")
+app.add_typer(pools.app, name="pools")
+app.add_typer(flows.app, name="flows")
+app.add_typer(flows.runs_app, name="runs")
+app.add_typer(lookups.app, name="lookups")
+app.command("api")(api.api)
+app.command("get")(records.get)
+app.command("send")(records.send)
+app.command("endpoints")(records.endpoints)
+app.command("scheduler")(scheduler.scheduler)
+app.add_typer(webhooks.app, name="webhooks")
+
+
+@app.callback()
+def _setup() -> None:
+    logs.configure()
+
+
+@app.command()
+def demo(
+    products: Annotated[int, typer.Option(min=1, help="Products to seed (first run only).")] = 2000,
+    as_json: JsonOption = False,
+) -> None:
+    """Sandboxes up and seeded, two instances, the prebuilt flows run between them."""
+    with errors_as_messages(flows.HANDLERS | {SandboxError: lambda exc: fail(str(exc))}):
+        store = Store.open()
+        say = (lambda _text: None) if as_json else out.print
+        prepare(store, products, say)
+        done: list[tuple[str, Run]] = []
+        for name, source, destination in FLOWS:
+            with flows.progress_bar(not as_json, name) as update:
+                done.append((name, run_flow(store, name, source, destination, update)))
+    if as_json:
+        emit_json([{"flow": name, **flows.summary(run)} for name, run in done])
+    else:
+        table = Table("flow", "run", "status", *flows.COUNT_KEYS, title="cartwire demo")
+        for name, run in done:
+            counts = (f"{run.counts.get(k, 0):,}" for k in flows.COUNT_KEYS)
+            table.add_row(name, str(run.id), run.status, *counts)
+        out.print(table)
+        out.print(NEXT_STEPS)
+    if any(run.status != "succeeded" for _, run in done):
+        raise typer.Exit(1)
+
+
+NEXT_STEPS = """Try next:
+  cartwire demo                      # again: incremental, writes nothing
+  cartwire runs list                 # run history; `cartwire runs show RUN` for details
+  cartwire get sandbox-cl skus --limit 5
+  cartwire flows show ct-products-to-cl-skus
+  cartwire sandbox down              # stop the sandboxes"""
+
+
+def main() -> None:
+    app()

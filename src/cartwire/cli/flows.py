@@ -1,0 +1,338 @@
+"""`cartwire flows …` and `cartwire runs …`: validate, run, resume and inspect flows."""
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from cartwire.cli.common import (
+    FAILED,
+    USAGE,
+    JsonOption,
+    emit_json,
+    err,
+    errors_as_messages,
+    fail,
+    out,
+)
+from cartwire.flows import FlowInvalid, validate
+from cartwire.flows.catalog import FlowFile, FlowNotFound, available, find
+from cartwire.flows.runner import FlowError, FlowRunner, Tally
+from cartwire.http.errors import ApiError
+from cartwire.store import InstanceNotFound, Store
+from cartwire.store.errors import StoreError
+from cartwire.store.runs import Run, Runs
+
+app = typer.Typer(no_args_is_help=True, help="Flows: declared syncs between instances.")
+runs_app = typer.Typer(no_args_is_help=True, help="Runs of flows: history, stop, resume, retry.")
+
+COUNT_KEYS = ("read", "created", "updated", "unchanged", "skipped", "failed")
+
+
+def _invalid(exc: Exception) -> typer.Exit:
+    assert isinstance(exc, FlowInvalid)
+    for problem in exc.problems:
+        err.print(f"[red]error:[/red] {problem}", soft_wrap=True)
+    return typer.Exit(USAGE)
+
+
+HANDLERS: dict[type[Exception], Callable[[Exception], typer.Exit]] = {
+    FlowInvalid: _invalid,
+    FlowNotFound: lambda exc: fail(str(exc), USAGE),
+    FlowError: lambda exc: fail(str(exc), USAGE),
+    InstanceNotFound: lambda exc: fail(f"no instance named {exc}", USAGE),
+    StoreError: lambda exc: fail(str(exc), FAILED),
+    ApiError: lambda exc: fail(str(exc), FAILED),
+}
+
+
+def run_document(run: Run) -> dict[str, Any]:
+    return {
+        "run_id": run.id,
+        "flow": run.flow,
+        "version": run.flow_version,
+        "trigger": run.trigger,
+        "source": run.source,
+        "destination": run.destination,
+        "status": run.status,
+        **{key: run.counts.get(key, 0) for key in COUNT_KEYS},
+        "started_at": run.started_at.isoformat() if run.started_at else None,
+        "ended_at": run.ended_at.isoformat() if run.ended_at else None,
+        "error": run.error,
+    }
+
+
+def summary(run: Run) -> dict[str, Any]:
+    """Exactly the `--json` shape users script against."""
+    return {
+        "run_id": run.id,
+        "status": run.status,
+        **{key: run.counts.get(key, 0) for key in COUNT_KEYS},
+    }
+
+
+@contextmanager
+def progress_bar(enabled: bool, title: str) -> Iterator[Callable[[str, Tally], None]]:
+    """Live read / written / failed counts with the rate, on stderr."""
+    totals: dict[str, int] = dict.fromkeys(COUNT_KEYS, 0)
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[rate]}"),
+    )
+    with Progress(*columns, console=err, disable=not enabled, transient=False) as bar:
+        task = bar.add_task(title, rate="")
+
+        def update(_event: str, tally: Tally) -> None:
+            for key, n in tally.counts.items():
+                totals[key] = totals.get(key, 0) + n
+            written = totals["created"] + totals["updated"] + totals["unchanged"]
+            elapsed = bar.tasks[task].elapsed or 0.0
+            rate = f"{totals['read'] / elapsed:,.0f} read/s" if elapsed > 0 else ""
+            bar.update(
+                task,
+                description=f"{title}: read {totals['read']:,} · written {written:,} · "
+                f"failed {totals['failed']:,} · skipped {totals['skipped']:,}",
+                rate=rate,
+            )
+
+        yield update
+
+
+def _bound(
+    store: Store, flow_file: FlowFile, source: str | None, destination: str | None
+) -> tuple[str, str]:
+    binding = Runs(store).binding(flow_file.flow.name)
+    source = source or (binding.source if binding else None)
+    destination = destination or (binding.destination if binding else None)
+    if not source or not destination:
+        raise FlowError(
+            f"flow {flow_file.flow.name!r} has no instances bound: give --source and "
+            f"--destination, or save a default with `cartwire flows enable {flow_file.flow.name} "
+            "--source NAME --destination NAME`"
+        )
+    return source, destination
+
+
+def _print_run(run: Run, as_json: bool) -> None:
+    if as_json:
+        emit_json(summary(run))
+        return
+    colour = {"succeeded": "green", "partially succeeded": "yellow"}.get(run.status, "red")
+    counts = ", ".join(f"{k} {run.counts.get(k, 0):,}" for k in COUNT_KEYS)
+    out.print(f"run {run.id} [{colour}]{run.status}[/{colour}]: {counts}")
+    if run.error:
+        out.print(f"error: {run.error}", soft_wrap=True)
+
+
+def _exit_for(run: Run) -> None:
+    if run.status not in ("succeeded",):
+        raise typer.Exit(FAILED)
+
+
+@app.command("validate")
+def validate_cmd(file: Annotated[Path, typer.Argument(help="A flow file.")]) -> None:
+    """Report every problem of a flow file with its place in the file."""
+    if not file.is_file():
+        raise fail(f"no flow file at {file}", USAGE)
+    problems = validate(file)
+    for problem in problems:
+        err.print(f"[red]error:[/red] {problem}", soft_wrap=True)
+    if problems:
+        raise typer.Exit(USAGE)
+    out.print(f"{file}: valid")
+
+
+@app.command("list")
+def list_cmd(as_json: JsonOption = False) -> None:
+    """Prebuilt and user flows, with their default bindings."""
+    with errors_as_messages(HANDLERS):
+        flows = available()
+        bindings = {b.flow: b for b in Runs(Store.open()).bindings()}
+    rows: list[dict[str, Any]] = []
+    table = Table("name", "origin", "bound to", "enabled", "description")
+    for name, flow_file in flows.items():
+        binding = bindings.get(name)
+        rows.append(
+            {
+                "name": name,
+                "origin": flow_file.origin,
+                "description": flow_file.flow.description,
+                "source": binding.source if binding else None,
+                "destination": binding.destination if binding else None,
+                "enabled": binding.enabled if binding else False,
+            }
+        )
+        bound = f"{binding.source} → {binding.destination}" if binding else ""
+        enabled = "yes" if binding and binding.enabled else ""
+        table.add_row(name, flow_file.origin, bound, enabled, flow_file.flow.description)
+    if as_json:
+        emit_json(rows)
+    else:
+        out.print(table)
+
+
+@app.command()
+def show(flow: str, as_json: JsonOption = False) -> None:
+    """A flow's file as cartwire understood it."""
+    with errors_as_messages(HANDLERS):
+        flow_file = find(flow)
+    if as_json:
+        emit_json({"origin": flow_file.origin, **flow_file.flow.model_dump(mode="json")})
+    else:
+        out.print(f"# {flow_file.origin}", highlight=False)
+        out.print(flow_file.text, highlight=False, markup=False)
+
+
+@app.command()
+def enable(
+    flow: str,
+    source: Annotated[str, typer.Option(help="Source instance.")],
+    destination: Annotated[str, typer.Option(help="Destination instance.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Save a default binding so `flows run` and the scheduler need no instance names."""
+    with errors_as_messages(HANDLERS):
+        flow_file = find(flow)
+        store = Store.open()
+        for name in (source, destination):
+            store.get_instance(name)
+        binding = Runs(store).bind(flow_file.flow.name, source, destination)
+    if as_json:
+        emit_json(binding.__dict__)
+    else:
+        out.print(f"{binding.flow}: {source} → {destination}, enabled")
+
+
+@app.command()
+def disable(flow: str, as_json: JsonOption = False) -> None:
+    """Keep the binding but stop the scheduler and webhooks from running the flow."""
+    with errors_as_messages(HANDLERS):
+        runs = Runs(Store.open())
+        binding = runs.binding(flow)
+        if binding is None:
+            raise FlowNotFound(f"flow {flow!r} has no binding")
+        runs.bind(flow, binding.source, binding.destination, enabled=False)
+    if as_json:
+        emit_json({"flow": flow, "enabled": False})
+    else:
+        out.print(f"{flow}: disabled")
+
+
+@app.command()
+def run(
+    flow: Annotated[str, typer.Argument(help="Flow name or flow file.")],
+    source: Annotated[str | None, typer.Option(help="Source instance.")] = None,
+    destination: Annotated[str | None, typer.Option(help="Destination instance.")] = None,
+    full: Annotated[bool, typer.Option(help="Ignore the incremental cursor.")] = False,
+    dry_run: Annotated[bool, typer.Option(help="Write nothing; show what would change.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Run a flow in this process, with progress bars and a summary."""
+    with errors_as_messages(HANDLERS):
+        flow_file = find(flow)
+        store = Store.open()
+        bound = _bound(store, flow_file, source, destination)
+        runner = FlowRunner(store, flow_file.flow, flow_file.text, *bound)
+        with progress_bar(not as_json, flow_file.flow.name) as update:
+            result = runner.run(full=full, dry_run=dry_run, progress=update)
+    _print_run(result, as_json)
+    _exit_for(result)
+
+
+# -- runs ------------------------------------------------------------------------------------
+
+
+@runs_app.command("list")
+def runs_list(
+    flow: Annotated[str | None, typer.Option(help="Only this flow's runs.")] = None,
+    limit: Annotated[int, typer.Option(min=1)] = 20,
+    as_json: JsonOption = False,
+) -> None:
+    """Recent runs, newest first."""
+    with errors_as_messages(HANDLERS):
+        runs = Runs(Store.open())
+        runs.mark_interrupted_if_dead()
+        found = runs.recent(flow, limit)
+    if as_json:
+        emit_json([run_document(r) for r in found])
+        return
+    table = Table(
+        "run", "flow", "status", "trigger", "source → destination", *COUNT_KEYS, "started"
+    )
+    for r in found:
+        table.add_row(
+            str(r.id),
+            r.flow,
+            r.status,
+            r.trigger,
+            f"{r.source} → {r.destination}",
+            *(f"{r.counts.get(k, 0):,}" for k in COUNT_KEYS),
+            r.started_at.strftime("%Y-%m-%d %H:%M:%S") if r.started_at else "",
+        )
+    out.print(table)
+
+
+@runs_app.command("show")
+def runs_show(run_id: int, as_json: JsonOption = False) -> None:
+    """One run: counts, log lines and each failed record with its reason."""
+    with errors_as_messages(HANDLERS):
+        runs = Runs(Store.open())
+        found = runs.get(run_id)
+        logs = runs.logs(run_id)
+        failures = runs.failures(run_id)
+    document = {
+        **run_document(found),
+        "logs": [{"at": at.isoformat(), "level": level, "message": m} for at, level, m in logs],
+        "failures": [f.__dict__ for f in failures],
+    }
+    if as_json:
+        emit_json(document)
+        return
+    _print_run(found, False)
+    for at, level, message in logs:
+        out.print(f"{at:%H:%M:%S} {level}: {message}", soft_wrap=True)
+    for failure in failures:
+        out.print(
+            f"failed {failure.output} {failure.key or ''}: {failure.code or ''} {failure.message}",
+            soft_wrap=True,
+        )
+
+
+@runs_app.command("stop")
+def runs_stop(run_id: int, as_json: JsonOption = False) -> None:
+    """Ask a run to stop after its current page (it can be resumed)."""
+    with errors_as_messages(HANDLERS):
+        found = Runs(Store.open()).request_stop(run_id)
+    if as_json:
+        emit_json(run_document(found))
+    else:
+        out.print(f"run {run_id}: stop requested ({found.status})")
+
+
+def _continue(run_id: int, as_json: bool, retry: bool) -> None:
+    with errors_as_messages(HANDLERS):
+        store = Store.open()
+        recorded = Runs(store).get(run_id)
+        runner = FlowRunner.from_run(store, recorded)
+        with progress_bar(not as_json, recorded.flow) as update:
+            result = (runner.retry if retry else runner.resume)(run_id, update)
+    _print_run(result, as_json)
+    _exit_for(result)
+
+
+@runs_app.command("resume")
+def runs_resume(run_id: int, as_json: JsonOption = False) -> None:
+    """Continue an interrupted or stopped run from its last checkpoint."""
+    _continue(run_id, as_json, retry=False)
+
+
+@runs_app.command("retry")
+def runs_retry(run_id: int, as_json: JsonOption = False) -> None:
+    """Re-send only the records a run failed on, as a new run."""
+    _continue(run_id, as_json, retry=True)

@@ -1,0 +1,333 @@
+"""`cartwire instances …`: add, inspect, test, change and remove connector instances."""
+
+import os
+import sys
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from cartwire.cli.common import (
+    FAILED,
+    USAGE,
+    JsonOption,
+    emit_json,
+    err,
+    errors_as_messages,
+    fail,
+    out,
+)
+from cartwire.connectors import AuthMethod, ConnectorError, get_connector
+from cartwire.instances import (
+    CredentialsRejected,
+    FieldProblem,
+    InstanceInUse,
+    Instances,
+    InvalidFields,
+    Settings,
+    TestResult,
+)
+from cartwire.logs import MASK, register_secret
+from cartwire.store import InstanceExists, InstanceNotFound, InstanceRecord, Store
+
+app = typer.Typer(no_args_is_help=True, help="Connector instances: one account's credentials.")
+
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="KEY=VALUE for a credential field (repeatable)."),
+]
+SetEnvOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set-env",
+        help="KEY=ENV_VAR: read a field (e.g. a secret) from an environment variable.",
+    ),
+]
+StdinOption = Annotated[
+    str | None, typer.Option("--stdin", help="KEY: read this field from the first line of stdin.")
+]
+TimezoneOption = Annotated[str | None, typer.Option(help="IANA time zone for date filters.")]
+AmountOption = Annotated[
+    int | None, typer.Option(help="Rate limit: requests per unit (over it, requests wait).")
+]
+UnitOption = Annotated[str | None, typer.Option(help="Rate limit unit: second|minute|hour|day.")]
+PoolOption = Annotated[
+    str | None, typer.Option(help="Named concurrency pool shared with other instances.")
+]
+NoTestOption = Annotated[
+    bool, typer.Option("--no-test", help="Save without fetching a token first.")
+]
+
+
+def _problems(exc: Exception) -> typer.Exit:
+    assert isinstance(exc, InvalidFields)
+    for problem in exc.problems:
+        err.print(f"[red]error:[/red] {problem}", soft_wrap=True)
+    return typer.Exit(USAGE)
+
+
+def _rejected(exc: Exception) -> typer.Exit:
+    assert isinstance(exc, CredentialsRejected)
+    return fail(f"the credentials were not saved: {exc.result.status}: {exc.result.reason}", FAILED)
+
+
+HANDLERS = {
+    InvalidFields: _problems,
+    CredentialsRejected: _rejected,
+    ConnectorError: lambda exc: fail(str(exc), USAGE),
+    InstanceNotFound: lambda exc: fail(
+        f"no instance named {exc}; see `cartwire instances list`", USAGE
+    ),
+    InstanceInUse: lambda exc: fail(str(exc), USAGE),
+    InstanceExists: lambda exc: fail(
+        f"an instance named {exc} already exists; choose another name or use "
+        "`cartwire instances update`",
+        USAGE,
+    ),
+}
+
+
+def masked(value: str) -> str:
+    """A secret as `••••` plus at most its last 4 characters (none for short secrets)."""
+    return MASK + value[-4:] if len(value) >= 12 else MASK
+
+
+def describe(record: InstanceRecord) -> dict[str, Any]:
+    rate = (
+        {"amount": record.rate_limit_amount, "unit": record.rate_limit_unit}
+        if record.rate_limit_amount
+        else None
+    )
+    return {
+        "name": record.name,
+        "connector": record.connector,
+        "auth_method": record.auth_method,
+        "fields": {**record.settings, **{k: masked(v) for k, v in record.secrets.items()}},
+        "timezone": record.timezone,
+        "rate_limit": rate,
+        "pool": record.pool,
+        "created_at": record.created_at.isoformat() if record.created_at else None,
+        "updated_at": record.updated_at.isoformat() if record.updated_at else None,
+    }
+
+
+def describe_test(name: str, result: TestResult) -> dict[str, Any]:
+    return {
+        "name": name,
+        "status": result.status,
+        "reason": result.reason,
+        "code": result.code,
+        "scope": result.scope,
+        "lifetime_seconds": int(result.lifetime.total_seconds()) if result.lifetime else None,
+    }
+
+
+def _pairs(option: str, items: list[str] | None) -> dict[str, str]:
+    pairs = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise InvalidFields([_usage(option, f"expected KEY=VALUE, got {item.split('=')[0]!r}")])
+        pairs[key.strip()] = value
+    return pairs
+
+
+def _usage(option: str, message: str) -> FieldProblem:
+    return FieldProblem(option, option, message)
+
+
+def gather(
+    method: AuthMethod | None,
+    sets: list[str] | None,
+    set_envs: list[str] | None,
+    stdin_key: str | None,
+) -> dict[str, str]:
+    """Field values from --set, --set-env and --stdin (the last two keep secrets out of shell
+    history and process listings)."""
+    values = _pairs("--set", sets)
+    for key, variable in _pairs("--set-env", set_envs).items():
+        if variable not in os.environ:
+            raise InvalidFields(
+                [_usage("--set-env", f"environment variable {variable} is not set")]
+            )
+        values[key] = os.environ[variable]
+    if stdin_key:
+        line = sys.stdin.readline()
+        if not line:
+            raise InvalidFields([_usage("--stdin", f"stdin was empty; expected {stdin_key}")])
+        values[stdin_key] = line.rstrip("\r\n")
+    if method is not None:
+        for field in method.fields:
+            if field.secret and values.get(field.key):
+                register_secret(values[field.key])
+    return values
+
+
+def prompt_missing(method: AuthMethod, values: dict[str, str], advanced: bool) -> None:
+    """Ask for each field not given, in the connector's order, when a person is at the keyboard."""
+    if not sys.stdin.isatty():
+        return
+    for field in method.fields:
+        if field.key in values or (field.advanced and not advanced):
+            continue
+        err.print(f"[bold]{field.label}[/bold] ({field.key}): {field.help}", soft_wrap=True)
+        answer = typer.prompt(
+            f"{field.label}",
+            default=field.default or ("" if not field.required else None),
+            hide_input=field.secret,
+            show_default=not field.secret,
+            err=True,
+        )
+        if answer:
+            values[field.key] = str(answer)
+            if field.secret:
+                register_secret(values[field.key])
+
+
+def _settings(
+    current: InstanceRecord | None,
+    timezone: str | None,
+    amount: int | None,
+    unit: str | None,
+    pool: str | None,
+) -> Settings:
+    base = (
+        Settings(current.timezone, current.rate_limit_amount, current.rate_limit_unit, current.pool)
+        if current
+        else Settings()
+    )
+    return Settings(
+        timezone=timezone or base.timezone,
+        rate_limit_amount=amount if amount is not None else base.rate_limit_amount,
+        rate_limit_unit=unit if unit is not None else base.rate_limit_unit,
+        pool=pool if pool is not None else base.pool,
+    )
+
+
+def _instances() -> Instances:
+    return Instances(Store.open())
+
+
+@app.command()
+def add(
+    connector: Annotated[str, typer.Argument(help="Connector name, e.g. commercetools.")],
+    name: Annotated[str, typer.Option("--name", help="A unique name, e.g. ct-production.")],
+    sets: SetOption = None,
+    set_envs: SetEnvOption = None,
+    stdin_key: StdinOption = None,
+    auth_method: Annotated[str | None, typer.Option(help="Auth method key.")] = None,
+    timezone: TimezoneOption = None,
+    rate_limit_amount: AmountOption = None,
+    rate_limit_unit: UnitOption = None,
+    pool: PoolOption = None,
+    advanced: Annotated[bool, typer.Option(help="Also prompt for advanced fields.")] = False,
+    no_test: NoTestOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Add an instance: prompt for missing fields, validate, test by fetching a token, save."""
+    with errors_as_messages(HANDLERS):
+        method = get_connector(connector).auth_method(auth_method)
+        values = gather(method, sets, set_envs, stdin_key)
+        prompt_missing(method, values, advanced)
+        settings = _settings(None, timezone, rate_limit_amount, rate_limit_unit, pool)
+        record = _instances().add(
+            connector, name, values, settings, test=not no_test, auth_method=auth_method
+        )
+    if as_json:
+        emit_json({**describe(record), "tested": not no_test})
+    else:
+        tested = "not tested (--no-test)" if no_test else "credentials tested: a token was issued"
+        out.print(f"added instance [bold]{record.name}[/bold] ({record.connector}); {tested}")
+
+
+@app.command("list")
+def list_(as_json: JsonOption = False) -> None:
+    """All instances (secrets masked)."""
+    records = _instances().list()
+    if as_json:
+        emit_json([describe(r) for r in records])
+        return
+    table = Table("name", "connector", "timezone", "rate limit", "pool")
+    for r in records:
+        rate = f"{r.rate_limit_amount}/{r.rate_limit_unit}" if r.rate_limit_amount else ""
+        table.add_row(r.name, r.connector, r.timezone, rate, r.pool or "")
+    out.print(table)
+
+
+@app.command()
+def show(name: str, as_json: JsonOption = False) -> None:
+    """One instance, secrets shown as •••• plus at most their last 4 characters."""
+    with errors_as_messages(HANDLERS):
+        document = describe(_instances().get(name))
+    if as_json:
+        emit_json(document)
+        return
+    table = Table(show_header=False, title=name, title_justify="left")
+    for key, value in document.items():
+        if key == "fields":
+            for field, shown in value.items():
+                table.add_row(field, shown)
+        elif key != "name":
+            table.add_row(key, "" if value is None else str(value))
+    out.print(table)
+
+
+@app.command("test")
+def test_instance(name: str, as_json: JsonOption = False) -> None:
+    """Fetch a fresh token: operational, unreachable or failed authentication."""
+    with errors_as_messages(HANDLERS):
+        result = _instances().test(name)
+    if as_json:
+        emit_json(describe_test(name, result))
+    else:
+        colour = "green" if result.ok else "red"
+        out.print(f"[{colour}]{result.status}[/{colour}]: {result.reason}", soft_wrap=True)
+        if result.ok and result.lifetime is not None:
+            out.print(
+                f"granted scope: {result.scope or '(none)'}; token lifetime "
+                f"{int(result.lifetime.total_seconds())} s"
+            )
+    if not result.ok:
+        raise typer.Exit(FAILED)
+
+
+@app.command()
+def update(
+    name: str,
+    sets: SetOption = None,
+    set_envs: SetEnvOption = None,
+    stdin_key: StdinOption = None,
+    timezone: TimezoneOption = None,
+    rate_limit_amount: AmountOption = None,
+    rate_limit_unit: UnitOption = None,
+    pool: PoolOption = None,
+    no_test: NoTestOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Change fields or settings; new credentials are tested and only saved if they work."""
+    with errors_as_messages(HANDLERS):
+        instances = _instances()
+        current = instances.get(name)
+        method = get_connector(current.connector).auth_method(current.auth_method)
+        values = gather(method, sets, set_envs, stdin_key)
+        settings = _settings(current, timezone, rate_limit_amount, rate_limit_unit, pool)
+        record = instances.update(name, values, settings, test=not no_test)
+    if as_json:
+        emit_json(describe(record))
+    else:
+        out.print(f"updated instance [bold]{name}[/bold]")
+
+
+@app.command()
+def remove(
+    name: str,
+    force: Annotated[bool, typer.Option(help="Remove even if flows are bound to it.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Remove an instance and its cached tokens (refused while a flow is bound to it)."""
+    with errors_as_messages(HANDLERS):
+        _instances().remove(name, force=force)
+    if as_json:
+        emit_json({"removed": name})
+    else:
+        out.print(f"removed instance [bold]{name}[/bold]")

@@ -1,0 +1,132 @@
+"""`cartwire sandbox …`: run both platforms locally."""
+
+from typing import Annotated
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from cartwire.cli.common import JsonOption, emit_json, err, fail, out
+from cartwire.sandbox import manager
+from cartwire.sandbox.catalogue import Catalogue
+from cartwire.sandbox.processes import SandboxError
+from cartwire.sandbox.seed import seed as seed_sandboxes
+
+app = typer.Typer(no_args_is_help=True, help="Run commercetools and Commerce Layer locally.")
+
+
+def _credentials_table(state: dict[str, manager.Sandbox]) -> None:
+    for platform, creds in manager.credentials_document(state).items():
+        table = Table(title=platform, show_header=False, title_justify="left")
+        for key, value in creds.items():
+            table.add_row(key, value)
+        out.print(table)
+
+
+@app.command()
+def up(
+    as_json: JsonOption = False,
+    ct_port: Annotated[int | None, typer.Option(help="commercetools port (default: free)")] = None,
+    cl_port: Annotated[int | None, typer.Option(help="Commerce Layer port (default: free)")] = None,
+    cl_rate_limits: Annotated[
+        str, typer.Option(help="Commerce Layer rate limits: test, live or off.")
+    ] = "test",
+) -> None:
+    """Start both sandboxes in the background (or report the running ones)."""
+    options = manager.Options(ct_port=ct_port, cl_port=cl_port, cl_rate_limits=cl_rate_limits)
+    try:
+        state = manager.up(options)
+    except SandboxError as exc:
+        raise fail(str(exc)) from exc
+    if as_json:
+        emit_json(manager.credentials_document(state))
+        return
+    _credentials_table(state)
+    out.print(
+        "Token endpoint: {auth_url}/oauth/token · commercetools resources: "
+        "{api_url}/{project_key}/ · Commerce Layer resources: {api_url}/api/"
+    )
+
+
+@app.command()
+def status(as_json: JsonOption = False) -> None:
+    """Say which sandboxes run, where, and with which process."""
+    state = manager.load_state()
+    report: dict[str, dict[str, str | int | bool | None]] = {}
+    for platform in manager.PLATFORMS:
+        sandbox = state.get(platform)
+        report[platform] = {
+            "running": sandbox is not None and sandbox.running(),
+            "url": sandbox.url if sandbox else None,
+            "pid": sandbox.pid if sandbox else None,
+            "log": sandbox.log if sandbox else None,
+        }
+    if as_json:
+        emit_json(report)
+        return
+    table = Table("platform", "state", "url", "pid", "log")
+    for platform, entry in report.items():
+        label = "[green]running[/green]" if entry["running"] else "[red]stopped[/red]"
+        table.add_row(platform, label, *(str(entry[k] or "") for k in ("url", "pid", "log")))
+    out.print(table)
+
+
+@app.command()
+def down(as_json: JsonOption = False) -> None:
+    """Stop exactly the sandbox processes `up` started."""
+    stopped = manager.down()
+    if as_json:
+        emit_json({"stopped": stopped})
+    else:
+        out.print(f"stopped: {', '.join(stopped) or 'nothing was running'}")
+
+
+@app.command()
+def seed(
+    products: Annotated[int, typer.Option(min=0, help="commercetools products.")] = 1000,
+    customers: Annotated[int, typer.Option(min=0, help="commercetools customers.")] = 200,
+    orders: Annotated[int, typer.Option(min=0, help="commercetools orders.")] = 100,
+    seed_value: Annotated[int, typer.Option("--seed", help="Random seed.")] = 1,
+    as_json: JsonOption = False,
+) -> None:
+    """Replace the sandboxes' data with a realistic, deterministic sample business."""
+    state = manager.load_state()
+    missing = [p for p in manager.PLATFORMS if p not in state or not state[p].running()]
+    if missing:
+        raise fail(f"{' and '.join(missing)} not running; start them with `cartwire sandbox up`")
+    catalogue = Catalogue(seed_value, products, customers, orders)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=as_json,
+    ) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def tick(kind: str, n: int) -> None:
+            if kind not in tasks:
+                total = products if kind == "commercetools product" else None
+                tasks[kind] = bar.add_task(kind, total=total)
+            bar.advance(tasks[kind], n)
+
+        try:
+            report = seed_sandboxes(
+                catalogue, state[manager.COMMERCETOOLS], state[manager.COMMERCELAYER], tick
+            )
+        except RuntimeError as exc:
+            raise fail(str(exc)) from exc
+    if as_json:
+        emit_json({"counts": report.counts, "seconds": report.seconds})
+        return
+    for platform, counts in report.counts.items():
+        summary = ", ".join(f"{n} {kind}" for kind, n in counts.items())
+        out.print(f"{platform}: {summary} in {report.seconds[platform]:.1f} s")

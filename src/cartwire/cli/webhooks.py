@@ -1,0 +1,151 @@
+"""`cartwire webhooks …`: the shared secret of a flow's webhooks, signed URLs, and the receiver.
+
+The secret is stored encrypted with the flow binding and never printed, with one exception:
+`--generate` prints the secret it made once, on stdout, since the sender has to be given it.
+Commerce Layer makes its own shared secret (shown on the webhook it creates): copy that one in
+with `--stdin` or `--set-env`.
+"""
+
+import os
+import re
+import sys
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Annotated
+
+import typer
+
+from cartwire.cli.common import FAILED, USAGE, JsonOption, emit_json, errors_as_messages, fail, out
+from cartwire.flows.catalog import FlowNotFound, find
+from cartwire.flows.problems import FlowInvalid
+from cartwire.flows.webhooks import (
+    MIN_SECRET_LENGTH,
+    generate_secret,
+    signed_url,
+    webhook_kinds,
+)
+from cartwire.store import Store
+from cartwire.store.errors import StoreError
+from cartwire.store.runs import Runs
+
+app = typer.Typer(no_args_is_help=True, help="Webhooks that start flows: secrets, URLs, server.")
+
+HANDLERS: dict[type[Exception], Callable[[Exception], typer.Exit]] = {
+    FlowNotFound: lambda exc: fail(str(exc), USAGE),
+    FlowInvalid: lambda exc: fail(f"invalid flow file: {exc}", USAGE),
+    StoreError: lambda exc: fail(str(exc), FAILED),
+}
+
+_TTL = re.compile(r"(\d+)\s*([smhd]?)")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_ttl(text: str) -> timedelta:
+    """`3600`, `90s`, `15m`, `12h` or `30d`."""
+    found = _TTL.fullmatch(text.strip())
+    if not found or int(found[1]) == 0:
+        raise typer.BadParameter("use a positive number with s, m, h or d, e.g. 30d")
+    return timedelta(seconds=int(found[1]) * _UNITS[found[2]])
+
+
+def _secret_from(set_env: str | None, stdin: bool, generate: bool) -> tuple[str, bool]:
+    """The secret, and whether it was generated here (and so must be shown once)."""
+    if sum((set_env is not None, stdin, generate)) != 1:
+        raise fail("give exactly one of --set-env VAR, --stdin or --generate", USAGE)
+    if generate:
+        return generate_secret(), True
+    if set_env is not None:
+        if set_env not in os.environ:
+            raise fail(f"environment variable {set_env} is not set", USAGE)
+        value = os.environ[set_env]
+    else:
+        value = sys.stdin.readline().rstrip("\r\n")
+    value = value.strip()
+    if len(value) < MIN_SECRET_LENGTH:
+        raise fail(f"a webhook secret needs at least {MIN_SECRET_LENGTH} characters", USAGE)
+    return value, False
+
+
+@app.command()
+def secret(
+    flow: Annotated[str, typer.Argument(help="Flow name (its binding must exist).")],
+    set_env: Annotated[
+        str | None, typer.Option("--set-env", help="Read the secret from this variable.")
+    ] = None,
+    stdin: Annotated[
+        bool, typer.Option("--stdin", help="Read the secret from the first line of stdin.")
+    ] = False,
+    generate: Annotated[
+        bool,
+        typer.Option("--generate", help="Make a random secret and print it ONCE (for the sender)."),
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Set the shared secret that a flow's webhooks are signed with (stored encrypted)."""
+    value, generated = _secret_from(set_env, stdin, generate)
+    with errors_as_messages(HANDLERS):
+        Store.open().set_webhook_secret(flow, value)
+    if as_json:
+        emit_json({"flow": flow, "secret": value} if generated else {"flow": flow, "set": True})
+    elif generated:
+        out.print(value, markup=False)
+        sys.stdout.flush()
+        print(
+            f"webhook secret of {flow} set; it is printed above once and never again",
+            file=sys.stderr,
+        )
+    else:
+        out.print(f"webhook secret of {flow} set")
+
+
+@app.command()
+def url(
+    flow: Annotated[str, typer.Argument(help="Flow name with a signed_url webhook trigger.")],
+    base_url: Annotated[
+        str, typer.Option("--base-url", help="Where `webhooks serve` is reachable.")
+    ],
+    ttl: Annotated[str, typer.Option(help="Valid for: 3600, 90m, 12h, 30d …")] = "30d",
+    as_json: JsonOption = False,
+) -> None:
+    """Print a signed webhook URL for senders that cannot sign bodies (keep it secret)."""
+    lifetime = parse_ttl(ttl)
+    if not base_url.startswith(("http://", "https://")):
+        raise fail("--base-url must start with http:// or https://", USAGE)
+    with errors_as_messages(HANDLERS):
+        flow_file = find(flow)
+        if "signed_url" not in webhook_kinds(flow_file):
+            raise fail(f"flow {flow!r} has no `webhook: {{kind: signed_url}}` trigger", USAGE)
+        store = Store.open()
+        name = flow_file.flow.name
+        if Runs(store).binding(name) is None:
+            raise fail(f"flow {name!r} has no binding; `cartwire flows enable` it first", USAGE)
+        shared = store.webhook_secret(name)
+        if shared is None:
+            raise fail(
+                f"no webhook secret for {name!r}: `cartwire webhooks secret {name} --generate`",
+                USAGE,
+            )
+    made = signed_url(base_url, name, shared, lifetime)
+    if as_json:
+        emit_json({"flow": name, "url": made, "ttl_seconds": int(lifetime.total_seconds())})
+    else:
+        out.print(made, markup=False, soft_wrap=True)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8787,
+    grace: Annotated[
+        float, typer.Option(min=0, help="On shutdown, seconds to let webhook runs finish.")
+    ] = 30.0,
+) -> None:
+    """Receive webhooks: POST /webhooks/FLOW starts FLOW with the payload as its records."""
+    import uvicorn  # only this command needs the server
+
+    from cartwire.api.webhooks import create_app
+
+    with errors_as_messages(HANDLERS):
+        application = create_app(Store.open(), grace=grace)
+    print(f"receiving webhooks at http://{host}:{port}/webhooks/FLOW", file=sys.stderr)
+    uvicorn.run(application, host=host, port=port, log_level="warning", lifespan="on")

@@ -1,0 +1,96 @@
+"""The main job on the embedded default: both sandboxes, a sample business, two instances, and
+the prebuilt flows between them.
+
+Run twice, the second run is incremental and writes nothing: the sandboxes are only seeded when
+commercetools is empty, instances and bindings are reused, and every flow reads from its cursor.
+"""
+
+from collections.abc import Callable
+
+from cartwire.flows.catalog import find
+from cartwire.flows.runner import FlowRunner, Progress
+from cartwire.instances.service import Instances
+from cartwire.sandbox import manager
+from cartwire.sandbox.catalogue import Catalogue
+from cartwire.sandbox.clients import api_client
+from cartwire.sandbox.seed import seed
+from cartwire.store import InstanceNotFound, Store
+from cartwire.store.runs import Run, Runs
+
+CT_INSTANCE = "sandbox-ct"
+CL_INSTANCE = "sandbox-cl"
+
+# Prebuilt flows in the order they depend on each other: stock needs skus; customers come from
+# Commerce Layer first, so the way back carries commercetools' ids at once and a second run
+# finds nothing to change.
+FLOWS: tuple[tuple[str, str, str], ...] = (
+    ("ct-products-to-cl-skus", CT_INSTANCE, CL_INSTANCE),
+    ("ct-inventory-to-cl-stock", CT_INSTANCE, CL_INSTANCE),
+    ("cl-customers-to-ct-customers", CL_INSTANCE, CT_INSTANCE),
+    ("ct-customers-to-cl-customers", CT_INSTANCE, CL_INSTANCE),
+    ("cl-orders-to-ct-orders", CL_INSTANCE, CT_INSTANCE),
+)
+
+# Cross-reference tables the prebuilt flows read: currency → Commerce Layer price list code,
+# commercetools supply channel key → Commerce Layer stock location code.
+LOOKUPS = {
+    "currencies-to-price-lists": {"EUR": "eur", "USD": "usd", "GBP": "gbp"},
+    "channels-to-stock-locations": {"eu-warehouse": "eu-warehouse", "us-warehouse": "us-warehouse"},
+}
+
+
+Say = Callable[[str], None]
+
+
+def _ct_is_empty(sandbox: manager.Sandbox) -> bool:
+    with api_client(sandbox) as client:
+        response = client.get("products", params={"limit": 0})
+        response.raise_for_status()
+        return int(response.json()["total"]) == 0
+
+
+def _ensure_instance(instances: Instances, name: str, sandbox: manager.Sandbox) -> None:
+    """Add (or, after a sandbox restart with new credentials, update) a sandbox instance."""
+    given = dict(sandbox.credentials)  # the sandbox hands out exactly the connector's fields
+    try:
+        current = instances.get(name)
+    except InstanceNotFound:
+        instances.add(sandbox.platform, name, given)
+        return
+    if {**current.settings, **current.secrets}.items() >= given.items():
+        return
+    instances.update(name, given)
+
+
+def prepare(store: Store, products: int, say: Say) -> None:
+    """Sandboxes up, seeded once, instances added, lookup tables and bindings saved."""
+    state = manager.up()
+    ct, cl = state[manager.COMMERCETOOLS], state[manager.COMMERCELAYER]
+    say(f"commercetools sandbox at {ct.url}, Commerce Layer sandbox at {cl.url}")
+    if _ct_is_empty(ct):
+        catalogue = Catalogue(1, products, max(1, products // 4), max(1, products // 10))
+        report = seed(catalogue, ct, cl)
+        for platform, seconds in report.seconds.items():
+            say(f"seeded {platform} in {seconds:.1f} s")
+    else:
+        say("sandboxes already seeded; this run is incremental")
+    connect_sandboxes(store, ct, cl)
+
+
+def connect_sandboxes(store: Store, ct: manager.Sandbox, cl: manager.Sandbox) -> None:
+    """The two sandbox instances, the lookup tables and the default bindings of the flows."""
+    instances = Instances(store)
+    _ensure_instance(instances, CT_INSTANCE, ct)
+    _ensure_instance(instances, CL_INSTANCE, cl)
+    runs = Runs(store)
+    for table, entries in LOOKUPS.items():
+        runs.set_lookup_table(table, entries)
+    for flow, source, destination in FLOWS:
+        runs.bind(flow, source, destination)
+
+
+def run_flow(store: Store, name: str, source: str, destination: str, progress: Progress) -> Run:
+    """One prebuilt flow between the two sandbox instances."""
+    flow_file = find(name)
+    runner = FlowRunner(store, flow_file.flow, flow_file.text, source, destination)
+    return runner.run(progress=progress)

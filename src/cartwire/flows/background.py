@@ -1,0 +1,104 @@
+"""Starting a flow run in a thread of its own, and knowing at once whether it started.
+
+Both triggers need exactly this: the scheduler must not block its loop (or other flows) on one
+long run, and a webhook sender wants its 2xx within seconds (Commerce Layer allows 5) while
+still being told the run's id, or that the binding is busy. `FlowRunner.run()` creates the run
+record and then works for as long as the flow takes, so the record is announced from inside it
+(a `Runs` whose `start()` reports back) and the caller waits only for that announcement.
+
+`Launcher` is the seam the triggers call; tests of their decisions can pass their own.
+"""
+
+import logging
+import threading
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from cartwire.flows.catalog import FlowFile
+from cartwire.flows.runner import FlowRunner
+from cartwire.store import Store
+from cartwire.store.runs import Binding, Run
+
+log = logging.getLogger(__name__)
+
+Records = list[dict[str, Any]]
+
+
+@dataclass
+class Launched:
+    """A run that has started: its id now, its end (a finished `Run`, or the error) later."""
+
+    run_id: int
+    done: "Future[Run]"
+    thread: threading.Thread | None = field(default=None, repr=False)
+
+
+class Launcher(Protocol):
+    def __call__(
+        self, flow_file: FlowFile, binding: Binding, *, trigger: str, records: Records | None = None
+    ) -> Launched:
+        """Start a run of the flow between the binding's instances; raises `RunBusy` (or any
+        other reason it could not start) before returning."""
+        ...
+
+
+class ThreadLauncher:
+    """Runs each flow in a daemon thread of this process, sharing one `Store`.
+
+    Daemon threads, so that a process told to stop is not held hostage by a run: the run is
+    first asked to stop (see `Scheduler.shutdown`), and one that outlives the grace period is
+    left `running` under a dead owner, which the store turns into `interrupted` (resumable).
+    """
+
+    def __init__(self, store: Store, start_timeout: float = 60.0) -> None:
+        self.store = store
+        self.start_timeout = start_timeout
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+
+    def __call__(
+        self, flow_file: FlowFile, binding: Binding, *, trigger: str, records: Records | None = None
+    ) -> Launched:
+        announced: Future[Run] = Future()
+        done: Future[Run] = Future()
+        runner = FlowRunner(
+            self.store, flow_file.flow, flow_file.text, binding.source, binding.destination
+        )
+
+        def work() -> None:
+            try:
+                finished = runner.run(
+                    trigger=trigger, records=records, on_start=announced.set_result
+                )
+            except BaseException as exc:  # handed to whoever waits for the run
+                if not announced.done():
+                    announced.set_exception(exc)
+                else:
+                    log.warning("run of flow %s ended with %s", binding.flow, _describe(exc))
+                done.set_exception(exc)
+            else:
+                done.set_result(finished)
+
+        thread = threading.Thread(target=work, name=f"flow:{binding.flow}", daemon=True)
+        with self._lock:
+            self._threads = [t for t in self._threads if t.is_alive()]
+            self._threads.append(thread)
+        thread.start()
+        run = announced.result(timeout=self.start_timeout)
+        return Launched(run.id, done, thread)
+
+    def join(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for every run this launcher started; True if none is
+        left running."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            threads = list(self._threads)
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        return not any(thread.is_alive() for thread in threads)
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

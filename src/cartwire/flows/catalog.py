@@ -1,0 +1,69 @@
+"""Where flows are found by name: the prebuilt ones shipped in this package, then the user's
+own in `$CARTWIRE_HOME/flows/`; anything else given as a path is read as a file."""
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from cartwire.flows.schema import Flow
+from cartwire.flows.validation import load_flow
+from cartwire.home import data_dir
+
+
+class FlowNotFound(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class FlowFile:
+    flow: Flow
+    text: str
+    origin: str  # "prebuilt", "user" or the file path
+
+
+def _prebuilt() -> dict[str, str]:
+    folder = resources.files("cartwire.flows") / "prebuilt"
+    return {
+        entry.name.removesuffix(".yaml"): entry.read_text(encoding="utf-8")
+        for entry in sorted(folder.iterdir(), key=lambda e: e.name)
+        if entry.name.endswith(".yaml")
+    }
+
+
+def _user() -> dict[str, str]:
+    folder = data_dir() / "flows"
+    if not folder.is_dir():
+        return {}
+    return {p.stem: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.yaml"))}
+
+
+def available() -> dict[str, FlowFile]:
+    """Every flow by name; a user flow may override a prebuilt one of the same name."""
+    found = {
+        name: FlowFile(load_flow(text), text, "prebuilt") for name, text in _prebuilt().items()
+    }
+    found.update({name: FlowFile(load_flow(text), text, "user") for name, text in _user().items()})
+    return found
+
+
+def find(name_or_path: str) -> FlowFile:
+    """A flow by name, or the flow file at a path (validated either way); for people at a CLI."""
+    path = Path(name_or_path)
+    if name_or_path.endswith((".yaml", ".yml")) or path.is_file():
+        if not path.is_file():
+            raise FlowNotFound(f"no flow file at {name_or_path}")
+        text = path.read_text(encoding="utf-8")
+        return FlowFile(load_flow(text), text, str(path))
+    return find_by_name(name_or_path)
+
+
+def find_by_name(name: str) -> FlowFile:
+    """A prebuilt or user flow by name only, never a file path: for names that come from the
+    store or from a request (scheduler, webhooks)."""
+    user = _user()
+    texts = {**_prebuilt(), **user}
+    if name not in texts:
+        known = ", ".join(sorted(texts)) or "none"
+        raise FlowNotFound(f"no flow named {name!r}; known: {known}")
+    text = texts[name]
+    return FlowFile(load_flow(text), text, "user" if name in user else "prebuilt")

@@ -1,0 +1,439 @@
+"""Running a flow between two instances, page by page, so that a run killed at any moment and
+then resumed (or simply run again) leaves every source record in the destination exactly once.
+
+How: a page is read, processed, and written by idempotent upserts keyed by natural key; only
+then is the page's progress committed in one store transaction — the paginator's checkpoint,
+the counts and the failed records. A crash before that commit repeats the page, which the
+upserts turn into "unchanged"; a crash after it continues with the next page. The incremental
+cursor moves only when a read has finished with every record accepted, to the newest change it
+saw: pages come in id order, so an earlier position could skip records not yet read.
+"""
+
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from cartwire.connectors import get_connector
+from cartwire.connectors.schema import Endpoint
+from cartwire.flows.lookups import MemoryLookups
+from cartwire.flows.paths import get as get_path
+from cartwire.flows.process import process
+from cartwire.flows.results import OutputRecord, RecordError, Skipped
+from cartwire.flows.schema import Flow, Output
+from cartwire.flows.validation import load_flow
+from cartwire.procinfo import owner_token
+from cartwire.resources.session import Platform
+from cartwire.resources.writer import WriteResult
+from cartwire.store import Store
+from cartwire.store.runs import Failure, PageProgress, Run, Runs
+
+# Records written within this margin before the cursor are read again on the next run, so a
+# write that became visible late (clock skew, replication) is not skipped.
+SETTLE = timedelta(seconds=60)
+MAPPING = "mapping"  # the code of a record that failed in the flow's steps, not at the platform
+
+
+@dataclass
+class Tally:
+    """Counts of one page or one run, by outcome."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def add(self, outcome: str, n: int = 1) -> None:
+        self.counts[outcome] = self.counts.get(outcome, 0) + n
+
+
+Progress = Callable[[str, Tally], None]  # (event, counts of the page just committed)
+
+
+class FlowError(RuntimeError):
+    """The flow cannot run with these instances (wrong connector, unknown endpoint …)."""
+
+
+def _iso(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@dataclass
+class _PageWork:
+    tally: Tally = field(default_factory=Tally)
+    failures: list[Failure] = field(default_factory=list)
+
+    def failed(self, failure: Failure) -> None:
+        self.tally.add("failed")
+        self.failures.append(failure)
+
+
+class FlowRunner:
+    """Runs one flow file between a source and a destination instance."""
+
+    def __init__(
+        self,
+        store: Store,
+        flow: Flow,
+        text: str,
+        source: str,
+        destination: str,
+        *,
+        settle: timedelta = SETTLE,
+    ) -> None:
+        self.store = store
+        self.runs = Runs(store)
+        self.flow = flow
+        self.text = text
+        self.source_name = source
+        self.destination_name = destination
+        self.settle = settle
+
+    @classmethod
+    def from_run(cls, store: Store, run: Run) -> "FlowRunner":
+        """The runner of a recorded run, with the flow file exactly as it ran."""
+        return cls(store, load_flow(run.flow_text), run.flow_text, run.source, run.destination)
+
+    # -- entry points ------------------------------------------------------------------------
+
+    def run(
+        self,
+        *,
+        full: bool = False,
+        dry_run: bool = False,
+        trigger: str = "manual",
+        progress: Progress | None = None,
+        records: list[dict[str, Any]] | None = None,
+        on_start: Callable[[Run], None] | None = None,
+    ) -> Run:
+        """Run the flow; with `records` (a webhook's payload) those are processed instead of
+        reading the source, and the incremental cursor stays where it is. `on_start` learns
+        the run (its id) as soon as it exists, before the work begins."""
+        run = self.runs.start(
+            flow=self.flow.name,
+            version=self.flow.version,
+            text=self.text,
+            trigger=trigger,
+            source=self.source_name,
+            destination=self.destination_name,
+            full=full,
+            dry_run=dry_run,
+            owner=owner_token(os.getpid()),
+        )
+        if on_start is not None:
+            on_start(run)
+        if records is not None:
+            return self._given(run, records, progress)
+        return self._execute(run, progress)
+
+    def resume(self, run_id: int, progress: Progress | None = None) -> Run:
+        if self.runs.get(run_id).trigger == "webhook":
+            raise FlowError(
+                f"run {run_id} processed a webhook's records, which are not kept; "
+                f"`cartwire runs retry {run_id}` re-sends the ones that failed"
+            )
+        run = self.runs.claim(run_id, owner_token(os.getpid()))
+        self.runs.log(run.id, "info", "resumed from its last checkpoint")
+        return self._execute(run, progress)
+
+    def retry(self, run_id: int, progress: Progress | None = None) -> Run:
+        """A new run that re-sends only the records `run_id` failed on."""
+        failures = self.runs.failures(run_id)
+        run = self.runs.start(
+            flow=self.flow.name,
+            version=self.flow.version,
+            text=self.text,
+            trigger="retry",
+            source=self.source_name,
+            destination=self.destination_name,
+            full=False,
+            dry_run=False,
+            owner=owner_token(os.getpid()),
+            retry_of=run_id,
+        )
+        return self._one_page(
+            run, lambda destination: self._resend(run, failures, destination), progress
+        )
+
+    def _resend(self, run: Run, failures: list[Failure], destination: Platform) -> _PageWork:
+        """Write failed records again: a write failure as it was, a mapping failure (which kept
+        the source record) processed again for its output, e.g. after a lookup table was fixed."""
+        work = _PageWork()
+        work.tally.add("read", len(failures))
+        lookups = self._lookups()
+        for failure in failures:
+            output = self._output(failure.output)
+            if failure.code != MAPPING:
+                [result] = list(self._write(destination, output, [failure.record]))
+                self._count(work, output, failure.record, result)
+                continue
+            for item in process(self.flow, failure.record, lookups)[output.name]:
+                if isinstance(item, OutputRecord):
+                    [result] = list(self._write(destination, output, [item.record]))
+                    self._count(work, output, item.record, result)
+                elif isinstance(item, RecordError):
+                    work.failed(Failure(output.name, None, MAPPING, str(item), failure.record))
+        return work
+
+    def _given(self, run: Run, records: list[dict[str, Any]], progress: Progress | None) -> Run:
+        return self._one_page(
+            run,
+            lambda destination: self._process_page(run, records, self._lookups(), destination),
+            progress,
+        )
+
+    def _one_page(
+        self, run: Run, work_on: Callable[[Platform], _PageWork], progress: Progress | None
+    ) -> Run:
+        """A run whose records are given rather than read (retry, webhook): one page, written
+        to the destination and committed, with no cursor."""
+        try:
+            with Platform(self.destination_name, self.store) as destination:
+                self._check_destination(destination)
+                work = work_on(destination)
+                self.runs.commit_page(run.id, self._progress(None, work))
+                if progress:
+                    progress("page", work.tally)
+            return self.runs.finish(run.id, self._final_status(run.id))
+        except BaseException as exc:
+            self.runs.finish(run.id, "failed", error=_describe(exc))
+            raise
+
+    def _lookups(self) -> MemoryLookups:
+        return MemoryLookups(
+            {table: self.runs.lookup_table(table) for table in self.flow.lookup_tables()}
+        )
+
+    # -- the page loop -----------------------------------------------------------------------
+
+    def _execute(self, run: Run, progress: Progress | None) -> Run:
+        try:
+            with (
+                Platform(self.source_name, self.store) as source,
+                Platform(self.destination_name, self.store) as destination,
+            ):
+                self._check_source(source)
+                self._check_destination(destination)
+                outcome = self._pages(run, source, destination, progress)
+            return self.runs.finish(run.id, outcome)
+        except BaseException as exc:
+            status = "stopped" if isinstance(exc, KeyboardInterrupt) else "failed"
+            self.runs.finish(run.id, status, error=_describe(exc))
+            raise
+
+    def _since(self, run: Run) -> datetime | None:
+        """Where an incremental read starts: the saved cursor minus the settle margin."""
+        if run.checkpoint is not None:
+            return _iso(run.checkpoint.get("since"))
+        if run.full or not self.flow.source.incremental:
+            return None
+        cursor = self.runs.cursor(self.flow.name, self.source_name, self.destination_name)
+        at = _iso(cursor.get("updated_at")) if cursor else None
+        return at - self.settle if at else None
+
+    def _pages(
+        self, run: Run, source: Platform, destination: Platform, progress: Progress | None
+    ) -> str:
+        since = self._since(run)
+        resume = run.checkpoint.get("paging") if run.checkpoint else None
+        # The newest change the read has seen: pages come in id order (full reads, Commerce
+        # Layer windows), not in time order, so the cursor may only move there once the whole
+        # read is done, and only if the destination accepted every record.
+        newest = run.checkpoint.get("newest") if run.checkpoint else None
+        lookups = self._lookups()
+        stop_on_error = self.flow.settings.on_record_error == "stop"
+        for page in source.pages(
+            self.flow.source.endpoint,
+            filters=self.flow.source.filters or None,
+            since=since,
+            resume=resume,
+            page_size=self.flow.source.page_size,
+        ):
+            work = self._process_page(run, page.records, lookups, destination)
+            newest = self._newest(page.records, newest)
+            stop = self.runs.commit_page(run.id, self._progress(since, work, page.state, newest))
+            if progress:
+                progress("page", work.tally)
+            if work.failures and stop_on_error:
+                self.runs.log(
+                    run.id,
+                    "error",
+                    "stopped at the first failed record (settings.on_record_error: stop)",
+                )
+                return "failed"
+            if stop:
+                self.runs.log(run.id, "info", "stopped on request; resume to continue")
+                return "stopped"
+        status = self._final_status(run.id)
+        if self.flow.source.incremental and newest and status == "succeeded":
+            self.runs.commit_page(
+                run.id,
+                PageProgress(
+                    checkpoint=self.runs.get(run.id).checkpoint, cursor={"updated_at": newest}
+                ),
+            )
+        return status
+
+    def _newest(self, records: list[dict[str, Any]], newest: str | None) -> str | None:
+        """The latest updated-at among `records` and `newest`, kept as the platform wrote it."""
+        field = self._source_endpoint().updated_at or "updated_at"
+        best, best_at = newest, _iso(newest)
+        for record in records:
+            value = get_path(record, field)
+            at = _iso(value)
+            if at is not None and (best_at is None or at > best_at):
+                best, best_at = value, at
+        return best
+
+    def _process_page(
+        self,
+        run: Run,
+        records: list[dict[str, Any]],
+        lookups: MemoryLookups,
+        destination: Platform,
+    ) -> _PageWork:
+        work = _PageWork()
+        work.tally.add("read", len(records))
+        batches: dict[str, list[OutputRecord]] = {o.name: [] for o in self.flow.outputs}
+        for record in records:
+            for output_name, results in process(self.flow, record, lookups).items():
+                for result in results:
+                    if isinstance(result, OutputRecord):
+                        batches[output_name].append(result)
+                    elif isinstance(result, Skipped):
+                        work.tally.add("skipped")
+                    elif isinstance(result, RecordError):
+                        work.failed(
+                            Failure(output_name, None, MAPPING, str(result), record),
+                        )
+        for output in self.flow.outputs:  # in file order: e.g. skus before their prices
+            pending = batches[output.name]
+            size = self.flow.batch_size(output)
+            for start in range(0, len(pending), size):
+                chunk = pending[start : start + size]
+                written = self._write(
+                    destination, output, [r.record for r in chunk], dry_run=run.dry_run
+                )
+                for item, outcome in zip(chunk, written, strict=True):
+                    self._count(work, output, item.record, outcome)
+        return work
+
+    def _write(
+        self,
+        destination: Platform,
+        output: Output,
+        records: list[dict[str, Any]],
+        *,
+        dry_run: bool = False,
+    ) -> Iterable[WriteResult]:
+        """Upsert a batch, re-sending records that failed up to `retries_per_record` times."""
+        target = output.destination
+        settings = self.flow.settings
+        concurrency = settings.concurrency if "concurrency" in settings.model_fields_set else None
+        results = list(
+            destination.upsert(
+                target.endpoint,
+                records,
+                target.key,
+                dry_run=dry_run,
+                mode=target.mode,
+                concurrency=concurrency,
+            )
+        )
+        for _ in range(self.flow.settings.retries_per_record):
+            again = [i for i, r in enumerate(results) if r.failed and _transient(r)]
+            if not again:
+                break
+            retried = destination.upsert(
+                target.endpoint,
+                [records[i] for i in again],
+                target.key,
+                dry_run=dry_run,
+                mode=target.mode,
+                concurrency=concurrency,
+            )
+            for i, result in zip(again, retried, strict=True):
+                results[i] = result
+        return results
+
+    def _count(
+        self,
+        work: _PageWork,
+        output: Output,
+        record: dict[str, Any],
+        result: WriteResult,
+    ) -> None:
+        if result.failed:
+            message = result.message or "the destination refused the record"
+            work.failed(Failure(output.name, result.key, result.code, message, record))
+        else:
+            work.tally.add(result.outcome)
+
+    def _progress(
+        self,
+        since: datetime | None,
+        work: _PageWork,
+        paging: dict[str, Any] | None = None,
+        newest: str | None = None,
+    ) -> PageProgress:
+        checkpoint = {
+            "since": since.isoformat() if since else None,
+            "paging": paging,
+            "newest": newest,
+        }
+        return PageProgress(checkpoint=checkpoint, counts=work.tally.counts, failures=work.failures)
+
+    def _final_status(self, run_id: int) -> str:
+        counts = self.runs.get(run_id).counts
+        if not counts.get("failed"):
+            return "succeeded"
+        written = sum(counts.get(k, 0) for k in ("created", "updated", "unchanged"))
+        return "partially succeeded" if written else "failed"
+
+    # -- checks ------------------------------------------------------------------------------
+
+    def _source_endpoint(self) -> Endpoint:
+        return get_connector(self.flow.source.connector).endpoint(self.flow.source.endpoint)
+
+    def _output(self, name: str) -> Output:
+        for output in self.flow.outputs:
+            if output.name == name:
+                return output
+        raise FlowError(f"flow {self.flow.name!r} has no output {name!r}")
+
+    def _check_source(self, source: Platform) -> None:
+        if source.connector.name != self.flow.source.connector:
+            raise FlowError(
+                f"flow {self.flow.name!r} reads from {self.flow.source.connector} but instance "
+                f"{self.source_name!r} is {source.connector.name}"
+            )
+
+    def _check_destination(self, destination: Platform) -> None:
+        for output in self.flow.outputs:
+            if destination.connector.name != output.destination.connector:
+                raise FlowError(
+                    f"flow {self.flow.name!r} writes {output.name} to "
+                    f"{output.destination.connector} but instance {self.destination_name!r} is "
+                    f"{destination.connector.name}"
+                )
+
+
+def _transient(result: WriteResult) -> bool:
+    """Worth another try within the run: the platform was busy, not the record wrong."""
+    return result.code in (
+        None,
+        "General",
+        "OverCapacity",
+        "PendingOperation",
+        "Unreachable",
+        "ConcurrentModification",
+        "INTERNAL_SERVER_ERROR",
+    )
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

@@ -1,0 +1,1 @@
+"""Transport: pooled clients, rate limits that queue, retries (the resources issue adds more)."""

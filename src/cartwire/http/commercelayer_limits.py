@@ -1,0 +1,277 @@
+"""Commerce Layer's rate limits as a `Throttle` (facts §5): never a 429, yet close to the ceiling.
+
+The platform limits each request class — cacheable GETs (skus, prices, stock items, …), other
+GETs, and writes — with two sliding windows at once: an *average* limit over every endpoint of
+the class (1,000 per minute for cacheable GETs live) and a *burst* limit per endpoint (250 per
+10 s). A request goes out only once both windows of its class have room, and it takes its place
+in them before it is sent, under one lock, so any number of threads and tasks in flight never
+overbook. The windows are the `limits` library's moving windows, lengthened by a margin (0.5 s,
+rounded up to whole seconds: 61 s and 11 s) because the platform counts a request when it
+arrives, which is later than when we sent it, and not by the same delay every time.
+
+What the platform says is believed over what we assumed:
+- `X-Ratelimit-Limit`/`-Interval` give the class's real average limit. With `profile: auto`
+  (the default) the first answers pick the live or test numbers, whichever they match; numbers
+  matching no profile are taken as given (the burst scaled alike). A 2xx answer without them
+  means the API is not rate limited at all (a sandbox with limits off), until one carries
+  them again.
+- `X-Ratelimit-Remaining` below what our own window leaves means someone else on this IP used
+  the budget: their requests are booked into our window, so we slow down for them.
+- A 429 anyway (another process, a lower limit) holds the whole class back for `Retry-After`,
+  or a burst window when the platform gives none; the client then retries the request.
+
+Windows are keyed by the API host, so every instance of one organization in the process shares
+them. The storage is `limits`' in-memory one; a Redis storage (`storage_uri`) would share them
+between processes, though checking two windows and then booking both is then not one atomic
+step across processes.
+"""
+
+import asyncio
+import fnmatch
+import math
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+import httpx
+from limits.storage import MemoryStorage, MovingWindowSupport, storage_from_string
+
+from cartwire.http.client import retry_after
+
+CLASSES = ("cacheable", "uncacheable", "write")
+CACHEABLE = (
+    "bundles",
+    "imports",
+    "markets",
+    "prices",
+    "price_lists",
+    "promotions",
+    "*_promotions",
+    "skus",
+    "sku_options",
+    "stock_items",
+    "stock_locations",
+)
+MIN_PAUSE = 0.01
+
+
+@dataclass(frozen=True)
+class Limit:
+    """One class's limits: `average` over the average window, `burst` per endpoint."""
+
+    average: int
+    burst: int
+
+
+@dataclass(frozen=True)
+class Profile:
+    cacheable: Limit
+    uncacheable: Limit
+    write: Limit
+    average_window: float = 60.0
+    burst_window: float = 10.0
+
+    def of(self, klass: str) -> Limit:
+        limit: Limit = getattr(self, klass)
+        return limit
+
+
+PROFILES = {
+    "live": Profile(Limit(1000, 250), Limit(200, 50), Limit(200, 50)),
+    "test": Profile(Limit(500, 125), Limit(100, 25), Limit(100, 25)),
+}
+
+_storages: dict[str, MovingWindowSupport] = {}
+_storages_lock = threading.Lock()
+
+
+def _storage(uri: str) -> MovingWindowSupport:
+    """One storage per URI in the process, so throttles on one host share their windows."""
+    with _storages_lock:
+        found = _storages.get(uri)
+        if found is None:
+            made = MemoryStorage() if uri == "memory://" else storage_from_string(uri)
+            if not isinstance(made, MovingWindowSupport):
+                raise ValueError(f"rate limit storage {uri!r} has no moving windows")
+            found = _storages[uri] = made
+        return found
+
+
+def _profile(raw: Mapping[str, Any]) -> Profile:
+    """A profile from options: `{cacheable: [1000, 250], uncacheable: …, write: …, …}`."""
+    limits = {}
+    for klass in CLASSES:
+        average, burst = raw[klass]
+        limits[klass] = Limit(int(average), int(burst))
+    return Profile(
+        **limits,
+        average_window=float(raw.get("average_window", 60)),
+        burst_window=float(raw.get("burst_window", 10)),
+    )
+
+
+class CommerceLayerLimits:
+    """The `commercelayer_limits` throttle (module docstring)."""
+
+    def __init__(
+        self,
+        profiles: Mapping[str, Profile] | None = None,
+        profile: str = "auto",
+        start: str = "test",
+        cacheable: tuple[str, ...] = CACHEABLE,
+        margin: float = 0.5,
+        storage_uri: str = "memory://",
+    ) -> None:
+        self.profiles = dict(profiles or PROFILES)
+        self.auto = profile == "auto"
+        chosen = start if self.auto else profile
+        if chosen not in self.profiles:
+            known = ", ".join(sorted(self.profiles))
+            raise ValueError(f"unknown rate limit profile {chosen!r} (known: {known})")
+        self.current = self.profiles[chosen]
+        self.cacheable = cacheable
+        self.margin = margin
+        self.unlimited = False
+        self.storage = _storage(storage_uri)
+        self._paused: dict[tuple[str, str], float] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> "CommerceLayerLimits":
+        profiles = {name: _profile(raw) for name, raw in options.get("profiles", {}).items()}
+        return cls(
+            profiles or None,
+            profile=str(options.get("profile", "auto")),
+            start=str(options.get("start", "test")),
+            cacheable=tuple(options.get("cacheable", CACHEABLE)),
+            margin=float(options.get("margin_seconds", 0.5)),
+            storage_uri=str(options.get("storage_uri", "memory://")),
+        )
+
+    # -- classes and windows -----------------------------------------------------------------
+
+    def classify(self, request: httpx.Request) -> tuple[str, str, str]:
+        """(host, class, endpoint) of a request; the endpoint is the resource type after /api."""
+        parts = [p for p in request.url.path.split("/") if p]
+        if "api" in parts and parts.index("api") + 1 < len(parts):
+            resource = parts[parts.index("api") + 1]
+        else:
+            resource = parts[0] if parts else ""
+        if request.method not in ("GET", "HEAD"):
+            klass = "write"
+        elif any(fnmatch.fnmatchcase(resource, pattern) for pattern in self.cacheable):
+            klass = "cacheable"
+        else:
+            klass = "uncacheable"
+        return request.url.netloc.decode(), klass, resource
+
+    def _windows(self, host: str, klass: str, resource: str) -> list[tuple[str, int, int]]:
+        """(key, amount, expiry seconds) of the two windows a request of this class fills."""
+        profile, limit = self.current, self.current.of(klass)
+        return [
+            (
+                f"cl/{host}/{klass}",
+                limit.average,
+                math.ceil(profile.average_window + self.margin),
+            ),
+            (
+                f"cl/{host}/{klass}/{resource}",
+                limit.burst,
+                math.ceil(profile.burst_window + self.margin),
+            ),
+        ]
+
+    def _reserve(self, request: httpx.Request) -> float:
+        """0 after booking the request in both windows, else how long to wait before trying
+        again."""
+        host, klass, resource = self.classify(request)
+        with self._lock:
+            now = time.time()
+            if self.unlimited:
+                return 0.0
+            paused = self._paused.get((host, klass), 0.0) - now
+            if paused > 0:
+                return paused
+            windows = self._windows(host, klass, resource)
+            waits = []
+            for key, amount, expiry in windows:
+                oldest, count = self.storage.get_moving_window(key, amount, expiry)
+                if count >= amount:
+                    waits.append(oldest + expiry - now)
+            if waits:
+                return max(MIN_PAUSE, *waits)
+            for key, amount, expiry in windows:
+                self.storage.acquire_entry(key, amount, expiry)
+            return 0.0
+
+    def acquire(self, request: httpx.Request) -> None:
+        while (wait := self._reserve(request)) > 0:
+            time.sleep(wait)
+
+    async def aacquire(self, request: httpx.Request) -> None:
+        while (wait := self._reserve(request)) > 0:
+            await asyncio.sleep(wait)
+
+    # -- learning from answers ------------------------------------------------------------------
+
+    def observe(self, response: httpx.Response) -> None:
+        host, klass, resource = self.classify(response.request)
+        if response.status_code == 429:
+            told = retry_after(response)
+            wait = told if told is not None else self.current.burst_window
+            with self._lock:
+                key = (host, klass)
+                self._paused[key] = max(self._paused.get(key, 0.0), time.time() + wait)
+            return
+        headers = response.headers
+        limit, interval = headers.get("x-ratelimit-limit"), headers.get("x-ratelimit-interval")
+        if limit is None or interval is None:
+            if self.auto and response.is_success:
+                self.unlimited = True
+            return
+        try:
+            average, window = int(limit), float(interval)
+            remaining = int(headers.get("x-ratelimit-remaining", average))
+        except ValueError:
+            return
+        with self._lock:
+            self.unlimited = False
+            self._learn(klass, average, window)
+            self._book_others(host, klass, resource, remaining)
+
+    def _learn(self, klass: str, average: int, window: float) -> None:
+        """Adopt the limits the platform states for a class (module docstring)."""
+        current = self.current
+        if current.of(klass).average == average and current.average_window == window:
+            return
+        if self.auto:
+            for profile in self.profiles.values():
+                if profile.of(klass).average == average and profile.average_window == window:
+                    self.current = profile
+                    return
+        elif current.of(klass).average <= average:
+            return  # a configured profile only ever gets stricter
+        old = current.of(klass)
+        burst = max(1, round(old.burst * average / old.average))
+        scale = window / current.average_window
+        self.current = replace(
+            current,
+            average_window=window,
+            burst_window=current.burst_window * scale,
+            **{klass: Limit(average, burst)},
+        )
+
+    def _book_others(self, host: str, klass: str, resource: str, remaining: int) -> None:
+        """Book into our average window what others used of it (module docstring)."""
+        key, amount, expiry = self._windows(host, klass, resource)[0]
+        _, count = self.storage.get_moving_window(key, amount, expiry)
+        missing = (amount - count) - remaining
+        if missing > 0:
+            self.storage.acquire_entry(key, count + missing, expiry, missing)
+
+
+def commercelayer_limits(options: dict[str, Any], instance: Any) -> CommerceLayerLimits:
+    """The throttle factory named by Commerce Layer's connector file."""
+    return CommerceLayerLimits.from_options(options)

@@ -1,0 +1,16 @@
+"""Platform throttles that pace requests from what the platform says about its limits."""
+
+from typing import Any
+
+from cartwire.connectors.schema import Strategy
+from cartwire.http.client import Throttle
+from cartwire.http.commercelayer_limits import commercelayer_limits
+from cartwire.http.throttles import ThrottleFactory, shared_throttle
+
+THROTTLES: dict[str, ThrottleFactory] = {
+    "commercelayer_limits": commercelayer_limits,
+}
+
+
+def throttle_for(spec: Strategy, instance: Any) -> Throttle:
+    return shared_throttle(spec, instance, THROTTLES)

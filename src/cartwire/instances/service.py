@@ -1,0 +1,298 @@
+"""Connector instances: one account's credentials, checked field by field and by a real token
+before they are saved (only valid credentials can be saved), then stored with secrets encrypted.
+"""
+
+import threading
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo, available_timezones
+
+from cartwire.auth import (
+    AuthError,
+    AuthUnreachable,
+    InvalidClient,
+    InvalidScope,
+    Token,
+    TokenEndpoint,
+    TokenSource,
+)
+from cartwire.connectors import AuthMethod, Connector, get_connector
+from cartwire.connectors.schema import render
+from cartwire.http.ratelimit import UNITS as RATE_UNITS
+from cartwire.instances.validation import (
+    NAME_PATTERN,
+    FieldProblem,
+    InvalidFields,
+    check_name,
+    resolved,
+    validate,
+)
+from cartwire.store import CachedToken, InstanceRecord, Store
+from cartwire.store.runs import Runs
+
+Status = Literal["operational", "unreachable", "failed authentication", "unexpected response"]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Patchworks' instance settings: how times are read, and how hard we may hit the API."""
+
+    timezone: str = "UTC"
+    rate_limit_amount: int | None = None
+    rate_limit_unit: str | None = None
+    pool: str | None = None
+
+    def check(self) -> None:
+        problems = []
+        if self.timezone not in available_timezones():
+            problems.append(
+                FieldProblem(
+                    "timezone",
+                    "Time zone",
+                    f"unknown time zone {self.timezone!r}; expected an IANA name such as "
+                    "Europe/London or UTC",
+                )
+            )
+        if (self.rate_limit_amount is None) != (self.rate_limit_unit is None):
+            problems.append(
+                FieldProblem(
+                    "rate_limit",
+                    "Rate limit",
+                    "give both an amount and a unit (e.g. --rate-limit-amount 10 "
+                    "--rate-limit-unit second), or neither",
+                )
+            )
+        if self.rate_limit_amount is not None and self.rate_limit_amount < 1:
+            problems.append(
+                FieldProblem(
+                    "rate_limit_amount", "Rate limit amount", "expected a whole number >= 1"
+                )
+            )
+        if self.rate_limit_unit is not None and self.rate_limit_unit not in RATE_UNITS:
+            problems.append(
+                FieldProblem(
+                    "rate_limit_unit",
+                    "Rate limit unit",
+                    f"expected one of {', '.join(RATE_UNITS)}, got {self.rate_limit_unit!r}",
+                )
+            )
+        if self.pool is not None and not NAME_PATTERN.fullmatch(self.pool):
+            problems.append(
+                FieldProblem(
+                    "pool",
+                    "Concurrency pool",
+                    f"expected a name like 'shared-ct', got {self.pool!r}",
+                )
+            )
+        if problems:
+            raise InvalidFields(problems)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class TestResult:
+    status: Status
+    reason: str
+    scope: str | None = None
+    lifetime: timedelta | None = None
+    code: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "operational"
+
+
+class InstanceInUse(Exception):
+    def __init__(self, name: str, flows: list[str]) -> None:
+        self.flows = flows
+        super().__init__(
+            f"instance {name!r} is used by the flows {', '.join(flows)}; bind them elsewhere "
+            "(`cartwire flows enable FLOW --source … --destination …`) or remove with --force"
+        )
+
+
+class CredentialsRejected(Exception):
+    """The credential test failed; nothing was saved."""
+
+    def __init__(self, result: TestResult) -> None:
+        self.result = result
+        super().__init__(f"{result.status}: {result.reason}")
+
+
+class StoreTokens:
+    """Keeps tokens in the store so consecutive processes reuse one token."""
+
+    def __init__(self, store: Store, instance: str) -> None:
+        self.store = store
+        self.instance = instance
+
+    def load(self, cache_key: str) -> Token | None:
+        cached = self.store.load_token(cache_key)
+        if cached is None:
+            return None
+        return Token(cached.access_token, cached.expires_at, cached.scope, cached.obtained_at)
+
+    def save(self, cache_key: str, token: Token) -> None:
+        self.store.save_token(
+            cache_key,
+            self.instance,
+            CachedToken(token.access_token, token.expires_at, token.scope, token.obtained_at),
+        )
+
+
+def _values(record: InstanceRecord) -> dict[str, str]:
+    return {**record.settings, **record.secrets}
+
+
+def _split(method: AuthMethod, values: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    secret_keys = {f.key for f in method.fields if f.secret}
+    settings = {k: v for k, v in values.items() if k not in secret_keys}
+    secrets = {k: v for k, v in values.items() if k in secret_keys}
+    return settings, secrets
+
+
+_sources: dict[str, TokenSource] = {}
+_sources_lock = threading.Lock()
+
+
+def shared_source(endpoint: TokenEndpoint, store: Store | None, instance: str) -> TokenSource:
+    """One TokenSource per token identity in this process, so every client of an instance shares
+    one cached token and one in-flight request."""
+    with _sources_lock:
+        source = _sources.get(endpoint.cache_key)
+        if source is None or source.endpoint != endpoint:
+            persistence = StoreTokens(store, instance) if store is not None else None
+            source = _sources[endpoint.cache_key] = TokenSource(endpoint, persistence)
+        return source
+
+
+class Instances:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def connector_of(self, record: InstanceRecord) -> tuple[Connector, AuthMethod]:
+        connector = get_connector(record.connector)
+        return connector, connector.auth_method(record.auth_method)
+
+    def endpoint(self, record: InstanceRecord) -> TokenEndpoint:
+        _, method = self.connector_of(record)
+        return TokenEndpoint.for_instance(method, resolved(method, _values(record)))
+
+    def base_url(self, record: InstanceRecord) -> str:
+        _, method = self.connector_of(record)
+        return render(method.base_url, resolved(method, _values(record)))
+
+    def token_source(self, record: InstanceRecord) -> TokenSource:
+        return shared_source(self.endpoint(record), self.store, record.name)
+
+    def add(
+        self,
+        connector_name: str,
+        name: str,
+        given: dict[str, str],
+        settings: Settings | None = None,
+        *,
+        test: bool = True,
+        auth_method: str | None = None,
+    ) -> InstanceRecord:
+        check_name(name)
+        connector = get_connector(connector_name)
+        method = connector.auth_method(auth_method)
+        settings = settings or Settings()
+        settings.check()
+        values = validate(method, given)
+        plain, secrets_ = _split(method, values)
+        record = InstanceRecord(
+            name=name,
+            connector=connector.name,
+            auth_method=method.key,
+            settings=plain,
+            secrets=secrets_,
+            timezone=settings.timezone,
+            rate_limit_amount=settings.rate_limit_amount,
+            rate_limit_unit=settings.rate_limit_unit,
+            pool=settings.pool,
+        )
+        if test:
+            self._require_valid(record)
+        return self.store.add_instance(record)
+
+    def get(self, name: str) -> InstanceRecord:
+        return self.store.get_instance(name)
+
+    def list(self) -> list[InstanceRecord]:
+        return self.store.list_instances()
+
+    def test(self, name_or_record: str | InstanceRecord) -> TestResult:
+        """Fetch a brand-new token (never the cached one) and say what happened."""
+        record = self.get(name_or_record) if isinstance(name_or_record, str) else name_or_record
+        source = TokenSource(self.endpoint(record))
+        try:
+            token = source.fetch()
+        except InvalidClient as exc:
+            return TestResult("failed authentication", str(exc), code=exc.code)
+        except InvalidScope as exc:
+            return TestResult("failed authentication", str(exc), code=exc.code)
+        except AuthUnreachable as exc:
+            return TestResult("unreachable", str(exc))
+        except AuthError as exc:
+            return TestResult("unexpected response", str(exc), code=exc.code)
+        return TestResult(
+            "operational", "a token was issued", scope=token.scope, lifetime=token.lifetime
+        )
+
+    def _require_valid(self, record: InstanceRecord) -> None:
+        result = self.test(record)
+        if not result.ok:
+            raise CredentialsRejected(result)
+
+    def update(
+        self,
+        name: str,
+        given: dict[str, str],
+        settings: Settings | None = None,
+        *,
+        test: bool = True,
+    ) -> InstanceRecord:
+        """Change fields and settings; re-test when an auth field changed, keeping the old values
+        if the new ones fail."""
+        current = self.get(name)
+        _, method = self.connector_of(current)
+        merged = {**_values(current), **given}
+        values = validate(method, {k: v for k, v in merged.items() if v})
+        plain, secrets_ = _split(method, values)
+        settings = settings or Settings(
+            current.timezone, current.rate_limit_amount, current.rate_limit_unit, current.pool
+        )
+        settings.check()
+        updated = replace(
+            current,
+            settings=plain,
+            secrets=secrets_,
+            timezone=settings.timezone,
+            rate_limit_amount=settings.rate_limit_amount,
+            rate_limit_unit=settings.rate_limit_unit,
+            pool=settings.pool,
+        )
+        auth_changed = values != _values(current)
+        if auth_changed and test:
+            self._require_valid(updated)
+        if auth_changed:
+            self.store.delete_tokens(name)
+        return self.store.replace_instance(updated)
+
+    def remove(self, name: str, *, force: bool = False) -> None:
+        """Refused while a flow is bound to the instance (Patchworks does the same), unless
+        forced; a forced removal also drops those flows' bindings."""
+        self.store.get_instance(name)
+        runs = Runs(self.store)
+        users = runs.flows_using(name)
+        if users and not force:
+            raise InstanceInUse(name, users)
+        for flow in users:
+            runs.unbind(flow)
+        self.store.remove_instance(name)

@@ -1,0 +1,64 @@
+"""Writing records: the result vocabulary and the writer protocol platform writers implement."""
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+from cartwire.connectors.schema import Endpoint
+from cartwire.http.client import ApiClient
+
+Outcome = Literal["created", "updated", "unchanged", "deleted", "skipped", "failed"]
+# create-only: never touch what exists; update-only: never create.
+Mode = Literal["upsert", "create-only", "update-only"]
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What happened to one record: the platform's id, and for a failure its code and message."""
+
+    key: str | None
+    outcome: Outcome
+    id: str | None = None
+    code: str | None = None
+    message: str | None = None
+    record: dict[str, Any] | None = None  # the platform's version after the write
+
+    @property
+    def failed(self) -> bool:
+        return self.outcome == "failed"
+
+
+class Writer(ABC):
+    """Creates, updates, deletes and upserts records of one endpoint.
+
+    `upsert` matches records by natural key and writes only what differs: a record that has not
+    changed makes no write at all, so replaying a batch after a crash is free and harmless.
+    """
+
+    name: ClassVar[str]
+    # True when the platform itself never changes an existing record through this endpoint
+    # (e.g. commercetools order import), so "create-only" needs no look-ahead.
+    create_only: ClassVar[bool] = False
+    # Requests in flight while writing a batch; a flow's `settings.concurrency` overrides it.
+    concurrency: int = 1
+
+    def __init__(self, api: ApiClient, endpoint: Endpoint) -> None:
+        self.api = api
+        self.endpoint = endpoint
+        self.options = endpoint.write.options if endpoint.write else {}
+
+    @abstractmethod
+    def upsert(
+        self, records: Iterable[dict[str, Any]], key: str | None = None, *, dry_run: bool = False
+    ) -> Iterator[WriteResult]:
+        """Create or update each record by `key` (default: the endpoint's natural key)."""
+
+    @abstractmethod
+    def create(self, record: dict[str, Any]) -> WriteResult: ...
+
+    @abstractmethod
+    def update(self, id_: str, record: dict[str, Any]) -> WriteResult: ...
+
+    @abstractmethod
+    def delete(self, id_: str) -> WriteResult: ...

@@ -1,0 +1,308 @@
+"""Table definitions: the ORM's view of the schema that the Alembic migrations create.
+
+The migrations, not `create_all`, own the schema; `tests/store/test_migrations.py` checks that
+these models and the migrated database agree. Encrypted columns hold Fernet tokens (ASCII text)
+and are listed in `ENCRYPTED_COLUMNS` so key rotation finds every one of them, including those
+that later tables add.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    null,
+    select,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
+
+# Explicit constraint names make later migrations (and SQLite batch rebuilds) able to refer to them.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timestamps that always come back tz-aware in UTC, whatever the backend stores.
+
+    SQLite has no time zone support, so values are stored there as naive UTC; PostgreSQL gets
+    `timestamp with time zone`. Naive datetimes are refused rather than guessed at.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def __init__(self) -> None:
+        super().__init__(timezone=True)
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("naive datetimes cannot be stored; use a tz-aware UTC datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Ciphertext(str):
+    """A Fernet token as read from the database; its repr hides it from SQLAlchemy's debug logs.
+
+    Ciphertext is useless without the key, but a log is the wrong place to collect it.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<ciphertext>"
+
+
+class EncryptedText(TypeDecorator[str]):
+    """Text holding a Fernet token; comes back as `Ciphertext`."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else Ciphertext(value)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: dict[Any, Any] = {datetime: UTCDateTime}
+
+
+class InstanceRow(Base):
+    __tablename__ = "instances"
+    __table_args__ = (
+        CheckConstraint(
+            "rate_limit_unit IN ('second', 'minute', 'hour', 'day')", name="rate_limit_unit"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    connector: Mapped[str] = mapped_column(String(100))
+    auth_method: Mapped[str] = mapped_column(String(100))
+    settings: Mapped[dict[str, str]] = mapped_column(JSON)
+    secrets_enc: Mapped[str] = mapped_column(EncryptedText)
+    timezone: Mapped[str] = mapped_column(String(100))
+    rate_limit_amount: Mapped[int | None] = mapped_column(Integer)
+    rate_limit_unit: Mapped[str | None] = mapped_column(String(10))
+    pool: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class TokenRow(Base):
+    __tablename__ = "tokens"
+
+    cache_key: Mapped[str] = mapped_column(String(500), primary_key=True)
+    instance_id: Mapped[int] = mapped_column(
+        ForeignKey("instances.id", ondelete="CASCADE"), index=True
+    )
+    access_token_enc: Mapped[str] = mapped_column(EncryptedText)
+    scope: Mapped[str | None] = mapped_column(Text)
+    expires_at: Mapped[datetime]
+    obtained_at: Mapped[datetime]
+
+
+class PoolRow(Base):
+    """A named concurrency pool's size; instances name their pool in `instances.pool`.
+
+    No foreign key from instances: an instance may name a pool before its size is set (it then
+    runs at the default size, and says so).
+    """
+
+    __tablename__ = "pools"
+    __table_args__ = (CheckConstraint("size >= 1", name="size_positive"),)
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime]
+
+
+class FlowBindingRow(Base):
+    """A flow's default binding (`cartwire flows enable`): which instances it runs between."""
+
+    __tablename__ = "flow_bindings"
+
+    flow: Mapped[str] = mapped_column(String(200), primary_key=True)
+    source: Mapped[str] = mapped_column(String(200), index=True)
+    destination: Mapped[str] = mapped_column(String(200), index=True)
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[datetime]
+
+
+class CursorRow(Base):
+    """Where the next incremental run of a (flow, source, destination) starts reading."""
+
+    __tablename__ = "flow_cursors"
+
+    flow: Mapped[str] = mapped_column(String(200), primary_key=True)
+    source: Mapped[str] = mapped_column(String(200), primary_key=True)
+    destination: Mapped[str] = mapped_column(String(200), primary_key=True)
+    position: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime]
+
+
+class RunRow(Base):
+    """One run of a flow: what it ran, how far it got (checkpoint) and what happened."""
+
+    __tablename__ = "runs"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('queued', 'running', 'succeeded', 'partially succeeded', 'failed', "
+            "'stopped', 'interrupted')",
+            name="status",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    flow: Mapped[str] = mapped_column(String(200), index=True)
+    flow_version: Mapped[int] = mapped_column(Integer)
+    flow_text: Mapped[str] = mapped_column(Text)  # the flow file as run, so resume runs the same
+    trigger: Mapped[str] = mapped_column(String(50))
+    source: Mapped[str] = mapped_column(String(200))
+    destination: Mapped[str] = mapped_column(String(200))
+    full: Mapped[bool] = mapped_column(Boolean)
+    dry_run: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(String(30), index=True)
+    counts: Mapped[dict[str, int]] = mapped_column(JSON)
+    checkpoint: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    retry_of: Mapped[int | None] = mapped_column(Integer)
+    owner: Mapped[str | None] = mapped_column(
+        String(200)
+    )  # host:pid:start of the process running it
+    stop_requested: Mapped[bool] = mapped_column(Boolean)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    started_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    heartbeat_at: Mapped[datetime | None]
+
+
+class ActiveRunRow(Base):
+    """At most one unfinished run per (flow, source, destination): the primary key is the lock."""
+
+    __tablename__ = "active_runs"
+
+    flow: Mapped[str] = mapped_column(String(200), primary_key=True)
+    source: Mapped[str] = mapped_column(String(200), primary_key=True)
+    destination: Mapped[str] = mapped_column(String(200), primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
+
+
+class RunLogRow(Base):
+    __tablename__ = "run_logs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime]
+    level: Mapped[str] = mapped_column(String(10))
+    message: Mapped[str] = mapped_column(Text)
+
+
+class RunFailureRow(Base):
+    """A record the destination did not accept: the reason and the record itself, for retry."""
+
+    __tablename__ = "run_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    output: Mapped[str] = mapped_column(String(200))
+    key: Mapped[str | None] = mapped_column(String(500))
+    code: Mapped[str | None] = mapped_column(String(200))
+    message: Mapped[str] = mapped_column(Text)
+    record: Mapped[dict[str, Any]] = mapped_column(JSON)
+    at: Mapped[datetime]
+
+
+class LookupRow(Base):
+    """One entry of a cross-reference table (e.g. commercetools channel → stock location)."""
+
+    __tablename__ = "lookups"
+
+    table: Mapped[str] = mapped_column(String(200), primary_key=True)
+    source: Mapped[str] = mapped_column(String(500), primary_key=True)
+    target: Mapped[str] = mapped_column(Text)
+
+
+class ScheduleSlotRow(Base):
+    """A schedule slot already started: a restarted scheduler never runs one slot twice."""
+
+    __tablename__ = "schedule_slots"
+
+    flow: Mapped[str] = mapped_column(String(200), primary_key=True)
+    slot: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    run_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class WebhookSecretRow(Base):
+    """The shared secret that signs a flow's webhooks (Commerce Layer's, or signed URLs')."""
+
+    __tablename__ = "webhook_secrets"
+
+    flow: Mapped[str] = mapped_column(
+        ForeignKey("flow_bindings.flow", ondelete="CASCADE"), primary_key=True
+    )
+    secret_enc: Mapped[str] = mapped_column(EncryptedText)
+    updated_at: Mapped[datetime]
+
+
+@dataclass(frozen=True)
+class EncryptedColumn:
+    """Where one encrypted value lives, and how to name its instance in an error message."""
+
+    table: Table
+    primary_key: str
+    column: str
+    instance_name: ColumnElement[Any]
+
+    @property
+    def label(self) -> str:
+        return f"{self.table.name}.{self.column}"
+
+
+def _table(name: str) -> Table:
+    return Base.metadata.tables[name]
+
+
+# Every column holding a Fernet token. Later tables with encrypted columns must be added here,
+# or key rotation would leave them under a key that it then drops.
+_instances, _tokens = _table("instances"), _table("tokens")
+_webhook_secrets = _table("webhook_secrets")
+ENCRYPTED_COLUMNS: tuple[EncryptedColumn, ...] = (
+    EncryptedColumn(_instances, "id", "secrets_enc", _instances.c.name),
+    EncryptedColumn(
+        _tokens,
+        "cache_key",
+        "access_token_enc",
+        select(_instances.c.name).where(_instances.c.id == _tokens.c.instance_id).scalar_subquery(),
+    ),
+    # Not an instance's value: no instance to name in an error message.
+    EncryptedColumn(_webhook_secrets, "flow", "secret_enc", null()),
+)

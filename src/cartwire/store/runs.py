@@ -1,0 +1,449 @@
+"""Flow bindings, runs, checkpoints, cursors, failed records, lookup tables and schedule slots.
+
+The property everything here serves: a run killed at any moment resumes with nothing lost or
+doubled. So a page's progress (paginator checkpoint, counts, failed records, the incremental
+cursor) is committed in ONE transaction after the destination accepted the page, and the
+one-active-run lock is a primary key, not a convention.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from cartwire.procinfo import owner_alive
+from cartwire.store.engine import Sessions
+from cartwire.store.errors import StoreError
+from cartwire.store.models import (
+    ActiveRunRow,
+    CursorRow,
+    FlowBindingRow,
+    LookupRow,
+    RunFailureRow,
+    RunLogRow,
+    RunRow,
+    ScheduleSlotRow,
+)
+from cartwire.store.store import Store
+
+FINISHED = ("succeeded", "partially succeeded", "failed", "stopped")
+RESUMABLE = ("stopped", "interrupted", "failed", "running")
+COUNTS = ("read", "created", "updated", "unchanged", "skipped", "failed")
+# An owner on another host that has not written a heartbeat for this long is presumed dead.
+STALE_AFTER = timedelta(minutes=5)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class RunBusy(StoreError):
+    """The binding already has an unfinished run that is still alive."""
+
+    def __init__(self, run_id: int, status: str) -> None:
+        super().__init__(
+            f"run {run_id} of this flow binding is {status}; wait for it, stop it "
+            f"(`cartwire runs stop {run_id}`) or resume it (`cartwire runs resume {run_id}`)"
+        )
+        self.run_id = run_id
+
+
+class RunNotFound(StoreError):
+    pass
+
+
+@dataclass(frozen=True)
+class Binding:
+    flow: str
+    source: str
+    destination: str
+    enabled: bool
+
+
+@dataclass(frozen=True)
+class Run:
+    id: int
+    flow: str
+    flow_version: int
+    flow_text: str
+    trigger: str
+    source: str
+    destination: str
+    full: bool
+    dry_run: bool
+    status: str
+    counts: dict[str, int]
+    checkpoint: dict[str, Any] | None
+    retry_of: int | None
+    owner: str | None
+    stop_requested: bool
+    error: str | None
+    created_at: datetime
+    started_at: datetime | None
+    ended_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Failure:
+    output: str
+    key: str | None
+    code: str | None
+    message: str
+    record: dict[str, Any]
+
+
+@dataclass
+class PageProgress:
+    """What one committed page adds to a run."""
+
+    checkpoint: dict[str, Any] | None
+    counts: dict[str, int] = field(default_factory=dict)
+    failures: list[Failure] = field(default_factory=list)
+    cursor: dict[str, Any] | None = None  # the incremental position after the page, if any
+    logs: list[tuple[str, str]] = field(default_factory=list)  # (level, message)
+
+
+def _run(row: RunRow) -> Run:
+    return Run(
+        id=row.id,
+        flow=row.flow,
+        flow_version=row.flow_version,
+        flow_text=row.flow_text,
+        trigger=row.trigger,
+        source=row.source,
+        destination=row.destination,
+        full=row.full,
+        dry_run=row.dry_run,
+        status=row.status,
+        counts=dict(row.counts),
+        checkpoint=row.checkpoint,
+        retry_of=row.retry_of,
+        owner=row.owner,
+        stop_requested=row.stop_requested,
+        error=row.error,
+        created_at=row.created_at,
+        started_at=row.started_at,
+        ended_at=row.ended_at,
+    )
+
+
+def _run_row(session: Session, run_id: int) -> RunRow:
+    row = session.get(RunRow, run_id)
+    if row is None:
+        raise RunNotFound(f"no run {run_id}; see `cartwire runs list`")
+    return row
+
+
+def _dead(row: RunRow) -> bool:
+    if row.status == "queued":
+        return False
+    if row.owner is None:
+        return True
+    alive = owner_alive(row.owner)
+    if alive is None:  # another host: trust its heartbeat
+        beat = row.heartbeat_at or row.started_at or row.created_at
+        return _now() - beat > STALE_AFTER
+    return not alive
+
+
+class Runs:
+    def __init__(self, store: Store) -> None:
+        self._sessions = Sessions(store.engine)
+
+    # Bindings ------------------------------------------------------------------------------
+
+    def bind(self, flow: str, source: str, destination: str, enabled: bool = True) -> Binding:
+        with self._sessions.write() as session:
+            row = session.get(FlowBindingRow, flow)
+            if row is None:
+                row = FlowBindingRow(flow=flow)
+                session.add(row)
+            row.source, row.destination, row.enabled = source, destination, enabled
+            row.updated_at = _now()
+        return Binding(flow, source, destination, enabled)
+
+    def binding(self, flow: str) -> Binding | None:
+        with self._sessions.read() as session:
+            row = session.get(FlowBindingRow, flow)
+            return Binding(row.flow, row.source, row.destination, row.enabled) if row else None
+
+    def bindings(self) -> list[Binding]:
+        with self._sessions.read() as session:
+            rows = session.scalars(select(FlowBindingRow).order_by(FlowBindingRow.flow))
+            return [Binding(r.flow, r.source, r.destination, r.enabled) for r in rows]
+
+    def unbind(self, flow: str) -> None:
+        with self._sessions.write() as session:
+            session.execute(delete(FlowBindingRow).where(FlowBindingRow.flow == flow))
+
+    def flows_using(self, instance: str) -> list[str]:
+        """Flows whose default binding names the instance (so removing it would break them)."""
+        with self._sessions.read() as session:
+            rows = session.scalars(
+                select(FlowBindingRow.flow).where(
+                    (FlowBindingRow.source == instance) | (FlowBindingRow.destination == instance)
+                )
+            )
+            return sorted(rows)
+
+    # Cursors -------------------------------------------------------------------------------
+
+    def cursor(self, flow: str, source: str, destination: str) -> dict[str, Any] | None:
+        with self._sessions.read() as session:
+            row = session.get(CursorRow, (flow, source, destination))
+            return dict(row.position) if row else None
+
+    def reset_cursor(self, flow: str, source: str, destination: str) -> None:
+        with self._sessions.write() as session:
+            session.execute(
+                delete(CursorRow).where(
+                    (CursorRow.flow == flow)
+                    & (CursorRow.source == source)
+                    & (CursorRow.destination == destination)
+                )
+            )
+
+    # Runs ----------------------------------------------------------------------------------
+
+    def start(
+        self,
+        *,
+        flow: str,
+        version: int,
+        text: str,
+        trigger: str,
+        source: str,
+        destination: str,
+        full: bool,
+        dry_run: bool,
+        owner: str,
+        retry_of: int | None = None,
+    ) -> Run:
+        """Create a running run holding the binding's lock; an unfinished run whose process died
+        is marked interrupted and gives the lock up (its progress is in the cursor)."""
+        with self._sessions.write() as session:
+            key = (flow, source, destination)
+            active = session.get(ActiveRunRow, key)
+            if active is not None:
+                holder = session.get(RunRow, active.run_id)
+                if holder is not None and holder.status not in FINISHED and not _dead(holder):
+                    raise RunBusy(holder.id, holder.status)
+                if holder is not None and holder.status not in FINISHED:
+                    holder.status = "interrupted"
+                    holder.owner = None
+                session.delete(active)
+                session.flush()
+            now = _now()
+            row = RunRow(
+                flow=flow,
+                flow_version=version,
+                flow_text=text,
+                trigger=trigger,
+                source=source,
+                destination=destination,
+                full=full,
+                dry_run=dry_run,
+                status="running",
+                counts=dict.fromkeys(COUNTS, 0),
+                checkpoint=None,
+                retry_of=retry_of,
+                owner=owner,
+                stop_requested=False,
+                created_at=now,
+                started_at=now,
+                heartbeat_at=now,
+            )
+            session.add(row)
+            session.flush()
+            session.add(
+                ActiveRunRow(flow=flow, source=source, destination=destination, run_id=row.id)
+            )
+            try:
+                session.flush()
+            except IntegrityError:  # another process won the race for the lock
+                session.rollback()
+                winner = session.get(ActiveRunRow, (flow, source, destination))
+                raise RunBusy(winner.run_id if winner else 0, "starting elsewhere") from None
+            return _run(row)
+
+    def claim(self, run_id: int, owner: str) -> Run:
+        """Take an unfinished run over (resume): it must not be running in a live process."""
+        with self._sessions.write() as session:
+            row = _run_row(session, run_id)
+            if row.status not in RESUMABLE:
+                raise StoreError(
+                    f"run {run_id} {row.status}; only stopped, interrupted or "
+                    "failed runs can be resumed"
+                )
+            if row.status == "running" and not _dead(row):
+                raise RunBusy(row.id, "running")
+            key = (row.flow, row.source, row.destination)
+            active = session.get(ActiveRunRow, key)
+            if active is not None and active.run_id != run_id:
+                holder = session.get(RunRow, active.run_id)
+                if holder is not None and holder.status not in FINISHED and not _dead(holder):
+                    raise RunBusy(holder.id, holder.status)
+                session.delete(active)
+                session.flush()
+                active = None
+            if active is None:
+                session.add(
+                    ActiveRunRow(
+                        flow=row.flow, source=row.source, destination=row.destination, run_id=run_id
+                    )
+                )
+            row.status, row.owner, row.stop_requested = "running", owner, False
+            row.ended_at, row.error = None, None
+            row.heartbeat_at = _now()
+            session.flush()
+            return _run(row)
+
+    def commit_page(self, run_id: int, progress: PageProgress) -> bool:
+        """Record one accepted page atomically; answers whether a stop was requested."""
+        with self._sessions.write() as session:
+            row = _run_row(session, run_id)
+            counts = dict(row.counts)
+            for name, n in progress.counts.items():
+                counts[name] = counts.get(name, 0) + n
+            row.counts = counts
+            row.checkpoint = progress.checkpoint
+            row.heartbeat_at = now = _now()
+            for failure in progress.failures:
+                session.add(
+                    RunFailureRow(
+                        run_id=run_id,
+                        output=failure.output,
+                        key=failure.key,
+                        code=failure.code,
+                        message=failure.message,
+                        record=failure.record,
+                        at=now,
+                    )
+                )
+            for level, message in progress.logs:
+                session.add(RunLogRow(run_id=run_id, at=now, level=level, message=message))
+            if progress.cursor is not None and not row.dry_run:
+                cursor = session.get(CursorRow, (row.flow, row.source, row.destination))
+                if cursor is None:
+                    cursor = CursorRow(
+                        flow=row.flow, source=row.source, destination=row.destination
+                    )
+                    session.add(cursor)
+                cursor.position, cursor.updated_at = progress.cursor, now
+            return row.stop_requested
+
+    def log(self, run_id: int, level: str, message: str) -> None:
+        with self._sessions.write() as session:
+            session.add(RunLogRow(run_id=run_id, at=_now(), level=level, message=message))
+
+    def finish(self, run_id: int, status: str, error: str | None = None) -> Run:
+        with self._sessions.write() as session:
+            row = _run_row(session, run_id)
+            row.status, row.error, row.ended_at, row.owner = status, error, _now(), None
+            session.execute(delete(ActiveRunRow).where(ActiveRunRow.run_id == run_id))
+            session.flush()
+            return _run(row)
+
+    def request_stop(self, run_id: int) -> Run:
+        with self._sessions.write() as session:
+            row = _run_row(session, run_id)
+            if row.status in FINISHED:
+                raise StoreError(f"run {run_id} already {row.status}")
+            row.stop_requested = True
+            if row.status in ("queued", "interrupted") or _dead(row):
+                row.status, row.ended_at, row.owner = "stopped", _now(), None
+                session.execute(delete(ActiveRunRow).where(ActiveRunRow.run_id == run_id))
+            session.flush()
+            return _run(row)
+
+    def get(self, run_id: int) -> Run:
+        with self._sessions.read() as session:
+            row = _run_row(session, run_id)
+            return _run(row)
+
+    def recent(self, flow: str | None = None, limit: int = 50) -> list[Run]:
+        with self._sessions.read() as session:
+            query = select(RunRow).order_by(RunRow.id.desc()).limit(limit)
+            if flow is not None:
+                query = query.where(RunRow.flow == flow)
+            return [_run(r) for r in session.scalars(query)]
+
+    def logs(self, run_id: int) -> list[tuple[datetime, str, str]]:
+        with self._sessions.read() as session:
+            rows = session.scalars(
+                select(RunLogRow).where(RunLogRow.run_id == run_id).order_by(RunLogRow.id)
+            )
+            return [(r.at, r.level, r.message) for r in rows]
+
+    def failures(self, run_id: int) -> list[Failure]:
+        with self._sessions.read() as session:
+            rows = session.scalars(
+                select(RunFailureRow)
+                .where(RunFailureRow.run_id == run_id)
+                .order_by(RunFailureRow.id)
+            )
+            return [Failure(r.output, r.key, r.code, r.message, dict(r.record)) for r in rows]
+
+    def mark_interrupted_if_dead(self) -> list[int]:
+        """Runs left `running` by a process that is gone (after a crash or kill -9)."""
+        with self._sessions.write() as session:
+            rows = session.scalars(select(RunRow).where(RunRow.status == "running")).all()
+            dead = [r for r in rows if _dead(r)]
+            for row in dead:
+                row.status, row.owner = "interrupted", None
+            if dead:
+                session.execute(
+                    delete(ActiveRunRow).where(ActiveRunRow.run_id.in_([r.id for r in dead]))
+                )
+            return [r.id for r in dead]
+
+    # Lookup tables -------------------------------------------------------------------------
+
+    def set_lookup_table(self, table: str, entries: dict[str, str]) -> None:
+        """Replace a whole table at once (CSV import)."""
+        with self._sessions.write() as session:
+            session.execute(delete(LookupRow).where(LookupRow.table == table))
+            session.add_all(LookupRow(table=table, source=k, target=v) for k, v in entries.items())
+
+    def lookup_table(self, table: str) -> dict[str, str]:
+        with self._sessions.read() as session:
+            rows = session.scalars(select(LookupRow).where(LookupRow.table == table))
+            return {r.source: r.target for r in rows}
+
+    def lookup_tables(self) -> dict[str, int]:
+        with self._sessions.read() as session:
+            rows = session.scalars(select(LookupRow))
+            sizes: dict[str, int] = {}
+            for row in rows:
+                sizes[row.table] = sizes.get(row.table, 0) + 1
+            return sizes
+
+    # Schedule ------------------------------------------------------------------------------
+
+    def claim_slot(self, flow: str, slot: datetime) -> bool:
+        """True for the first scheduler to claim this slot; False when it was already run."""
+        try:
+            with self._sessions.write() as session:
+                session.add(ScheduleSlotRow(flow=flow, slot=slot))
+        except (IntegrityError, StoreError):
+            return False
+        return True
+
+    def slot_started(self, flow: str, slot: datetime, run_id: int) -> None:
+        with self._sessions.write() as session:
+            session.execute(
+                update(ScheduleSlotRow)
+                .where((ScheduleSlotRow.flow == flow) & (ScheduleSlotRow.slot == slot))
+                .values(run_id=run_id)
+            )
+
+
+def counts_of(results: Iterable[str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for outcome in results:
+        counts[outcome] = counts.get(outcome, 0) + 1
+    return counts

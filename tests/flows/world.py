@@ -1,0 +1,51 @@
+"""A seeded pair of sandboxes with the two sandbox instances, for flow tests."""
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from cartwire.sandbox.catalogue import Catalogue
+from cartwire.sandbox.clients import api_client
+from cartwire.sandbox.manager import Sandbox
+from cartwire.store import Store
+
+
+@dataclass
+class World:
+    home: Path
+    store: Store
+    catalogue: Catalogue
+    ct: Sandbox
+    cl: Sandbox
+
+    def ct_client(self) -> httpx.Client:
+        return api_client(self.ct)
+
+    def cl_client(self) -> httpx.Client:
+        return api_client(self.cl)
+
+    def cl_all(self, resource: str, **params: str) -> list[dict[str, Any]]:
+        """Every record of a Commerce Layer collection, by id keyset."""
+        found: list[dict[str, Any]] = []
+        last = ""
+        with self.cl_client() as client:
+            while True:
+                query = {"sort": "id", "page[size]": "25", **params}
+                if last:
+                    query["filter[q][id_gt]"] = last
+                data = client.get(resource, params=query).json()["data"]
+                found += data
+                if len(data) < 25:
+                    return found
+                last = data[-1]["id"]
+
+    def writes(self, sandbox: Sandbox) -> int:
+        """Requests that could change data, as the sandbox counted them."""
+        paths = httpx.get(f"{sandbox.url}/_sandbox/counters").json()["paths"]
+        return sum(n for route, n in paths.items() if not route.startswith(("GET", "HEAD")))
+
+    def reset_counters(self) -> None:
+        for sandbox in (self.ct, self.cl):
+            httpx.delete(f"{sandbox.url}/_sandbox/counters").raise_for_status()

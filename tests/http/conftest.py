@@ -1,0 +1,43 @@
+"""Opened instances of the sandboxes, each test in its own cartwire home."""
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from cartwire.instances import Settings, service
+from cartwire.resources import Platform
+from cartwire.sandbox.manager import Sandbox
+from cartwire.store import Store
+from tests.sandbox_instances import add_instance
+
+Opener = Callable[..., Platform]
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
+    monkeypatch.setenv("CARTWIRE_HOME", str(tmp_path))
+    monkeypatch.delenv("CARTWIRE_DATABASE_URL", raising=False)
+    with Store.open() as opened:
+        yield opened
+    # Tokens are shared per process by credentials; the sandboxes' credentials are the same in
+    # every test, so forget ours: later tests count the token requests they cause themselves.
+    service._sources.clear()
+
+
+@pytest.fixture
+def open_platform(store: Store) -> Iterator[Opener]:
+    """`open_platform(sandbox, name="x", pool=…)`: save an instance of the sandbox and open it."""
+    opened: list[Platform] = []
+
+    def open_(sandbox: Sandbox, name: str | None = None, **settings: object) -> Platform:
+        name = name or sandbox.platform
+        if name not in store.instance_names():
+            add_instance(store, sandbox, name, Settings(**settings))  # type: ignore[arg-type]
+        platform = Platform(name, store)
+        opened.append(platform)
+        return platform
+
+    yield open_
+    for platform in opened:
+        platform.close()

@@ -1,0 +1,84 @@
+"""Several cartwire processes on one database at the same time, as consecutive CLI calls do."""
+
+import json
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from cartwire.store import CachedToken, Store
+from cartwire.store.engine import DATABASE_URL_ENV
+from cartwire.store.secrets import Keyring
+from tests.store.helpers import make_record, secret_for, start_worker, token_for
+
+
+def _finish(process_output: tuple[str, str], returncode: int) -> list[dict[str, object]]:
+    out, err = process_output
+    assert returncode == 0, err
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def test_two_processes_write_and_read_one_sqlite_file_at_once(home: Path) -> None:
+    with Store.open():
+        pass  # create the schema so the workers only race on data
+    workers = [start_worker("add", prefix, "40") for prefix in ("left", "right")]
+    results = [_finish(worker.communicate(timeout=120), worker.returncode) for worker in workers]
+    assert results == [[{"added": 40}], [{"added": 40}]]
+
+    with Store.open() as store:
+        records = store.list_instances()
+        assert len(records) == 80
+        for record in records:
+            assert record.secrets == {"client_secret": secret_for(record.name)}
+            token = store.load_token(f"key-{record.name}")
+            assert token is not None
+            assert token.access_token == token_for(record.name)
+
+
+def test_processes_racing_to_create_a_fresh_home_agree_on_schema_and_key(
+    home: Path, tmp_path: Path
+) -> None:
+    go = tmp_path / "go"
+    names = [f"racer-{number}" for number in range(4)]
+    workers = [start_worker("race-open", name, str(go)) for name in names]
+    time.sleep(1.0)  # let every worker import and start polling
+    go.touch()
+    for worker in workers:
+        assert _finish(worker.communicate(timeout=120), worker.returncode) == [
+            {"opened": worker.args[-2]}  # type: ignore[index]
+        ]
+
+    assert len(Keyring.read_file(home / "secret.key").keys) == 1
+    with Store.open() as store:
+        assert [record.name for record in store.list_instances()] == names
+        for name in names:
+            assert store.get_instance(name).secrets == {"client_secret": secret_for(name)}
+
+
+def test_a_long_running_writer_survives_rotations_by_another_process(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer opened its store (and keyring) before the rotations; every value it writes
+    must still be under a key that the key file holds, or the next rotation would fail."""
+    monkeypatch.setenv(DATABASE_URL_ENV, db_url)
+    with Store.open() as store:
+        store.add_instance(make_record("shop"))
+        now = datetime.now(UTC)
+        store.save_token("warmup", "shop", CachedToken("t", now + timedelta(hours=1), None, now))
+        store.list_instances()
+        writer = start_worker("token-loop", "shop", "4")
+        time.sleep(0.8)
+        for _ in range(6):
+            store.rotate_secrets()
+            time.sleep(0.3)
+        (summary,) = _finish(writer.communicate(timeout=120), writer.returncode)
+        assert isinstance(summary, dict)
+        saved = summary["saved"]
+        assert isinstance(saved, int)
+        assert saved > 10
+
+        assert store.rotate_secrets() == 3  # one instance, "warmup" and the loop's token
+        token = store.load_token("loop-shop")
+        assert token is not None
+        assert token.access_token == summary["last"]

@@ -1,0 +1,100 @@
+"""The engine stands on its own: nothing in it imports the command line (or, later, the web app,
+the HTTP API or the workers), and the sandboxes import none of cartwire's client code, so a
+misunderstanding shared by client and server cannot hide in shared code.
+
+Checked twice: statically, every import statement in the packages' source (including imports
+inside functions), and at run time, every module loaded after importing all of them in a fresh
+interpreter (which catches a forbidden import reached through a module outside the list).
+"""
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import cartwire
+
+SOURCE = Path(cartwire.__file__).parent
+ENGINE = ("resources", "http", "auth", "connectors", "store", "instances")
+FRONT_ENDS = ("cartwire.cli", "cartwire.api", "cartwire.web", "cartwire.workers")
+CLIENT_CODE = tuple(
+    f"cartwire.{name}" for name in ("connectors", "auth", "http", "resources", "instances")
+)
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(SOURCE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path) -> set[str]:
+    """Absolute names of the cartwire modules a source file imports, anywhere in it."""
+    package = (
+        _module_name(path)
+        if path.name == "__init__.py"
+        else _module_name(path.parent / "__init__.py")
+    )
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            names.add(base)
+            names.update(f"{base}.{alias.name}" for alias in node.names)
+    return {name for name in names if name.startswith("cartwire")}
+
+
+def _sources(packages: tuple[str, ...]) -> list[Path]:
+    return sorted(path for name in packages for path in (SOURCE / name).rglob("*.py"))
+
+
+def _forbidden(names: set[str], prefixes: tuple[str, ...]) -> list[str]:
+    return sorted(n for n in names if any(n == p or n.startswith(p + ".") for p in prefixes))
+
+
+@pytest.mark.parametrize(
+    ("packages", "forbidden"), [(ENGINE, FRONT_ENDS), (("sandbox",), CLIENT_CODE)]
+)
+def test_no_source_file_imports_across_the_line(
+    packages: tuple[str, ...], forbidden: tuple[str, ...]
+) -> None:
+    offenders = {
+        str(path.relative_to(SOURCE)): found
+        for path in _sources(packages)
+        if (found := _forbidden(_imports(path), forbidden))
+    }
+    assert offenders == {}
+
+
+_LOAD_ALL = """
+import importlib, json, pkgutil, sys
+for package in sys.argv[1:]:
+    root = importlib.import_module(package)
+    for info in pkgutil.walk_packages(root.__path__, package + "."):
+        # Scripts, not modules: a `__main__` runs a server, migrations run inside Alembic.
+        if not info.name.endswith("__main__") and ".migrations." not in info.name:
+            importlib.import_module(info.name)
+print(json.dumps(sorted(name for name in sys.modules if name.startswith("cartwire"))))
+"""
+
+
+@pytest.mark.parametrize(
+    ("packages", "forbidden"), [(ENGINE, FRONT_ENDS), (("sandbox",), CLIENT_CODE)]
+)
+def test_importing_every_module_loads_nothing_across_the_line(
+    packages: tuple[str, ...], forbidden: tuple[str, ...]
+) -> None:
+    names = [f"cartwire.{p}" for p in packages]
+    done = subprocess.run(
+        [sys.executable, "-c", _LOAD_ALL, *names], capture_output=True, text=True, check=True
+    )
+    loaded = set(json.loads(done.stdout))
+    assert set(names) <= loaded
+    assert _forbidden(loaded, forbidden) == []
