@@ -1,6 +1,7 @@
 """The prebuilt flows, end to end between the two sandboxes, through the real CLI."""
 
 import json
+import socket
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -117,6 +118,36 @@ def test_a_failing_record_is_kept_and_retried(world: World) -> None:
     retried = json.loads(done.stdout)
     assert retried["status"] == "succeeded", done.stderr
     assert retried["read"] == result["failed"]
+    gbp = [p for p in world.cl_all("prices") if p["attributes"]["currency_code"] == "GBP"]
+    assert len(gbp) == sum(len(p.variants) for p in world.catalogue.products())
+
+
+def test_a_retry_run_that_died_is_resumed_with_the_failed_records(world: World) -> None:
+    from cartwire.store.runs import Runs
+
+    runs = Runs(world.store)
+    runs.set_lookup_table("currencies-to-price-lists", {"EUR": "eur", "USD": "usd"})
+    failed = run_flow(world, "ct-products-to-cl-skus")
+    assert failed["status"] == "partially succeeded"
+    runs.set_lookup_table("currencies-to-price-lists", {"EUR": "eur", "USD": "usd", "GBP": "gbp"})
+    # a `runs retry` whose process died before it committed anything
+    original = runs.get(failed["run_id"])
+    dead = runs.start(
+        flow=original.flow,
+        version=original.flow_version,
+        text=original.flow_text,
+        trigger="retry",
+        source=original.source,
+        destination=original.destination,
+        full=False,
+        dry_run=False,
+        owner=f"{socket.gethostname()}:999999999:0",  # no such process
+        retry_of=original.id,
+    )
+    done = run_cli(world.home, "runs", "resume", str(dead.id), "--json")
+    resumed = json.loads(done.stdout)
+    assert (resumed["run_id"], resumed["status"]) == (dead.id, "succeeded"), done.stderr
+    assert resumed["read"] == failed["failed"]
     gbp = [p for p in world.cl_all("prices") if p["attributes"]["currency_code"] == "GBP"]
     assert len(gbp) == sum(len(p.variants) for p in world.catalogue.products())
 

@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 import os
+import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -31,6 +32,7 @@ from tests.flows.triggers_support import (
     add_sandbox_instances,
     bind,
     opened_store,
+    sandbox_fault,
     wait_for,
     write_flow,
 )
@@ -457,37 +459,40 @@ def test_secret_command_options(tmp_path: Path) -> None:
 # -- end to end: a Commerce Layer order webhook becomes a commercetools order -----------------
 
 
-def test_a_commercelayer_order_webhook_imports_the_order_into_commercetools(
-    tmp_path: Path, ct: Sandbox, cl: Sandbox
-) -> None:
+def order_hook_home(tmp_path: Path, ct: Sandbox, cl: Sandbox) -> Path:
+    """A home with both sandbox instances, `cl-orders-to-ct-orders` enabled with a webhook
+    secret, and the commercetools product its test orders refer to."""
     home = tmp_path / "home"
     add_sandbox_instances(home, ct, cl)
-    assert (
-        run_cli(
-            home,
-            "flows",
-            "enable",
-            "cl-orders-to-ct-orders",
-            "--source",
-            "cl",
-            "--destination",
-            "ct",
-        ).returncode
-        == 0
+    enabled = run_cli(
+        home, "flows", "enable", "cl-orders-to-ct-orders", "--source", "cl", "--destination", "ct"
     )
+    assert enabled.returncode == 0, enabled.stderr
     done = run_cli(
         home, "webhooks", "secret", "cl-orders-to-ct-orders", "--stdin", stdin=CL_SECRET + "\n"
     )
     assert done.returncode == 0, done.stderr
     ct_product_with_sku(ct, "WH-SKU-1")  # commercetools imports lines of known variants only
-    body = placed_order_document(cl, "WH-7001")
+    return home
 
+
+def serve(home: Path) -> tuple[Process, str]:
     port = free_port()
     process = Process(home, "webhooks", "serve", "--port", str(port))
+    wait_for(lambda: _up(port, process), 60, "the webhook server")
+    return process, f"http://127.0.0.1:{port}/webhooks/cl-orders-to-ct-orders"
+
+
+def test_a_commercelayer_order_webhook_imports_the_order_into_commercetools(
+    tmp_path: Path, ct: Sandbox, cl: Sandbox
+) -> None:
+    home = order_hook_home(tmp_path, ct, cl)
+    body = placed_order_document(cl, "WH-7001")
+
+    process, hook = serve(home)
     try:
-        wait_for(lambda: _up(port, process), 60, "the webhook server")
         answer = httpx.post(
-            f"http://127.0.0.1:{port}/webhooks/cl-orders-to-ct-orders",
+            hook,
             content=body,
             headers={
                 "X-CommerceLayer-Signature": cl_signature(body),
@@ -502,7 +507,7 @@ def test_a_commercelayer_order_webhook_imports_the_order_into_commercetools(
         )
         # the same delivery again (Commerce Layer retries): the order is not imported twice
         again = httpx.post(
-            f"http://127.0.0.1:{port}/webhooks/cl-orders-to-ct-orders",
+            hook,
             content=body,
             headers={"X-CommerceLayer-Signature": cl_signature(body)},
             timeout=30,
@@ -519,6 +524,54 @@ def test_a_commercelayer_order_webhook_imports_the_order_into_commercetools(
         ("WH-SKU-1", 2)
     ]
     assert order["shippingAddress"]["city"] == "Berlin"
+
+
+def test_a_webhook_run_killed_with_its_server_is_resumed_when_it_restarts(
+    tmp_path: Path, ct: Sandbox, cl: Sandbox
+) -> None:
+    """The sender was answered 202 and will not deliver again: the records must survive the
+    server's death (SIGKILL mid-run, before the order was written) and be written once."""
+    home = order_hook_home(tmp_path, ct, cl)
+    body = placed_order_document(cl, "WH-7002")
+    # the run's lookup of existing orders hangs, so the server dies before it writes anything
+    sandbox_fault(ct, method="GET", path="/orders$", delay=8, count=1)
+    process, hook = serve(home)
+    try:
+        answer = httpx.post(
+            hook,
+            content=body,
+            headers={"X-CommerceLayer-Signature": cl_signature(body)},
+            timeout=30,
+        )
+        assert answer.status_code == 202, answer.text
+        run_id = answer.json()["run_id"]
+        wait_for(lambda: ct_requests(ct, "GET", "/orders") > 0, 30, "the run's order lookup")
+    finally:
+        process.stop(signal.SIGKILL)
+    with opened_store(home) as store:
+        runs = Runs(store)
+        assert runs.get(run_id).status == "running"  # left behind by a dead owner
+        assert runs.inputs(run_id) is not None
+    assert ct_orders(ct, "WH-7002") == []
+
+    process, _ = serve(home)  # the restarted server resumes the run with its stored records
+    try:
+        run = finished(home, run_id)
+    finally:
+        process.stop()
+    assert (run.status, run.counts["read"], run.counts["created"]) == ("succeeded", 1, 1), run.error
+    assert len(ct_orders(ct, "WH-7002")) == 1
+    with opened_store(home) as store:
+        assert Runs(store).inputs(run_id) is None  # ended for good: the payload is let go
+        assert "resumed from its last checkpoint" in [m for _, _, m in Runs(store).logs(run_id)]
+
+
+def ct_requests(ct: Sandbox, method: str, path: str) -> int:
+    """How many `method` requests to a path ending in `path` the sandbox has answered."""
+    counters = httpx.get(f"{ct.url}/_sandbox/counters", timeout=10).json()
+    return sum(
+        n for key, n in counters["paths"].items() if key.startswith(method) and key.endswith(path)
+    )
 
 
 def _up(port: int, process: Process) -> bool:

@@ -3,7 +3,8 @@
 Only the HTTP around `cartwire.flows.webhooks.WebhookReceiver`, which makes every decision:
 reading the raw body (the signature is over its exact bytes, so it is never re-serialized),
 a size cap, and running the receiver (which touches the database) off the event loop.
-On shutdown the webhook runs still going get `grace` seconds to finish their records.
+On shutdown the webhook runs still going get `grace` seconds to finish their records; on
+startup the webhook runs a dead server left unfinished are resumed.
 """
 
 from collections.abc import AsyncIterator
@@ -17,7 +18,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from cartwire.flows.background import ThreadLauncher
-from cartwire.flows.webhooks import WebhookReceiver
+from cartwire.flows.webhooks import WebhookReceiver, resume_interrupted
 from cartwire.store import Store
 
 # Commerce Layer documents are small; this only keeps a stray upload from filling memory.
@@ -49,7 +50,8 @@ def create_app(store: Store | None = None, *, grace: float = 30.0) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         opened = store or Store.open()
         launcher = ThreadLauncher(opened, start_timeout=START_TIMEOUT)
-        app.state.receiver = WebhookReceiver(opened, launcher)
+        app.state.receiver = receiver = WebhookReceiver(opened, launcher)
+        await run_in_threadpool(resume_interrupted, receiver.runs, launcher.resume)
         try:
             yield
         finally:

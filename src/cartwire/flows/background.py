@@ -12,6 +12,7 @@ record and then works for as long as the flow takes, so the record is announced 
 import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -61,27 +62,42 @@ class ThreadLauncher:
     def __call__(
         self, flow_file: FlowFile, binding: Binding, *, trigger: str, records: Records | None = None
     ) -> Launched:
-        announced: Future[Run] = Future()
-        done: Future[Run] = Future()
         runner = FlowRunner(
             self.store, flow_file.flow, flow_file.text, binding.source, binding.destination
         )
+        return self._launch(
+            binding.flow,
+            lambda announce: runner.run(trigger=trigger, records=records, on_start=announce),
+        )
 
-        def work() -> None:
+    def resume(self, run: Run) -> Launched:
+        """Continue an unfinished run (with the flow file it ran) in a thread of its own."""
+        runner = FlowRunner.from_run(self.store, run)
+
+        def work(announce: Callable[[Run], None]) -> Run:
+            announce(run)
+            return runner.resume(run.id)
+
+        return self._launch(run.flow, work)
+
+    def _launch(self, flow: str, work: Callable[[Callable[[Run], None]], Run]) -> Launched:
+        """Run `work(announce)` in a daemon thread; return once it announced its run."""
+        announced: Future[Run] = Future()
+        done: Future[Run] = Future()
+
+        def body() -> None:
             try:
-                finished = runner.run(
-                    trigger=trigger, records=records, on_start=announced.set_result
-                )
+                finished = work(announced.set_result)
             except BaseException as exc:  # handed to whoever waits for the run
                 if not announced.done():
                     announced.set_exception(exc)
                 else:
-                    log.warning("run of flow %s ended with %s", binding.flow, _describe(exc))
+                    log.warning("run of flow %s ended with %s", flow, _describe(exc))
                 done.set_exception(exc)
             else:
                 done.set_result(finished)
 
-        thread = threading.Thread(target=work, name=f"flow:{binding.flow}", daemon=True)
+        thread = threading.Thread(target=body, name=f"flow:{flow}", daemon=True)
         with self._lock:
             self._threads = [t for t in self._threads if t.is_alive()]
             self._threads.append(thread)

@@ -123,6 +123,7 @@ class FlowRunner:
             full=full,
             dry_run=dry_run,
             owner=owner_token(os.getpid()),
+            inputs=records,
         )
         if on_start is not None:
             on_start(run)
@@ -131,14 +132,32 @@ class FlowRunner:
         return self._execute(run, progress)
 
     def resume(self, run_id: int, progress: Progress | None = None) -> Run:
-        if self.runs.get(run_id).trigger == "webhook":
-            raise FlowError(
-                f"run {run_id} processed a webhook's records, which are not kept; "
-                f"`cartwire runs retry {run_id}` re-sends the ones that failed"
-            )
+        """Continue an unfinished run: a read from its last checkpoint; a run of given records
+        (webhook, retry) by writing them again, unless its one page was already committed."""
+        work_on = self._given_work(self.runs.get(run_id))
         run = self.runs.claim(run_id, owner_token(os.getpid()))
         self.runs.log(run.id, "info", "resumed from its last checkpoint")
-        return self._execute(run, progress)
+        if work_on is None:
+            return self._execute(run, progress)
+        if run.checkpoint and run.checkpoint.get("done"):
+            return self.runs.finish(run.id, self._final_status(run.id))
+        return self._one_page(run, work_on, progress)
+
+    def _given_work(self, run: Run) -> Callable[[Platform], "_PageWork"] | None:
+        """How to redo a run whose records were given rather than read; None for a read."""
+        if run.retry_of is not None:
+            failures = self.runs.failures(run.retry_of)
+            return lambda destination: self._resend(run, failures, destination)
+        if run.trigger != "webhook":
+            return None
+        records = self.runs.inputs(run.id)
+        if records is None:
+            raise FlowError(
+                f"run {run.id}'s webhook records are no longer kept (it ran before they were); "
+                f"`cartwire runs retry {run.id}` re-sends the ones that failed"
+            )
+        lookups = self._lookups()
+        return lambda destination: self._process_page(run, records, lookups, destination)
 
     def retry(self, run_id: int, progress: Progress | None = None) -> Run:
         """A new run that re-sends only the records `run_id` failed on."""
@@ -180,9 +199,10 @@ class FlowRunner:
         return work
 
     def _given(self, run: Run, records: list[dict[str, Any]], progress: Progress | None) -> Run:
+        lookups = self._lookups()
         return self._one_page(
             run,
-            lambda destination: self._process_page(run, records, self._lookups(), destination),
+            lambda destination: self._process_page(run, records, lookups, destination),
             progress,
         )
 
@@ -195,7 +215,7 @@ class FlowRunner:
             with Platform(self.destination_name, self.store) as destination:
                 self._check_destination(destination)
                 work = work_on(destination)
-                self.runs.commit_page(run.id, self._progress(None, work))
+                self.runs.commit_page(run.id, self._progress(None, work, done=True))
                 if progress:
                     progress("page", work.tally)
             return self.runs.finish(run.id, self._final_status(run.id))
@@ -379,12 +399,16 @@ class FlowRunner:
         work: _PageWork,
         paging: dict[str, Any] | None = None,
         newest: str | None = None,
+        *,
+        done: bool = False,
     ) -> PageProgress:
-        checkpoint = {
+        checkpoint: dict[str, Any] = {
             "since": since.isoformat() if since else None,
             "paging": paging,
             "newest": newest,
         }
+        if done:  # a run of given records committed its only page: resuming just ends it
+            checkpoint["done"] = True
         return PageProgress(checkpoint=checkpoint, counts=work.tally.counts, failures=work.failures)
 
     def _final_status(self, run_id: int) -> str:

@@ -40,13 +40,13 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from cartwire import logs
-from cartwire.flows.background import Launcher, Records
+from cartwire.flows.background import Launched, Launcher, Records
 from cartwire.flows.catalog import FlowFile, FlowNotFound, find_by_name
 from cartwire.flows.problems import FlowInvalid
 from cartwire.http.jsonapi import flatten_document
 from cartwire.store import Store
 from cartwire.store.errors import StoreError
-from cartwire.store.runs import RunBusy, Runs
+from cartwire.store.runs import Run, RunBusy, Runs
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +157,23 @@ def _error(status: int, message: str, **extra: Any) -> Reply:
 
 def webhook_kinds(flow_file: FlowFile) -> list[str]:
     return [t.webhook.kind for t in flow_file.flow.triggers if t.webhook is not None]
+
+
+def resume_interrupted(runs: Runs, resume: Callable[[Run], Launched]) -> list[int]:
+    """Resume the webhook runs a dead process left unfinished, with the records stored with
+    them: their senders were answered 202 and will not deliver again. The webhook server calls
+    this as it starts; the ids of the runs resumed."""
+    runs.mark_interrupted_if_dead()
+    resumed = []
+    for run in runs.interrupted_with_inputs():
+        try:
+            launched = resume(run)
+        except (StoreError, FlowInvalid) as exc:
+            log.error("could not resume webhook run %d of flow %s: %s", run.id, run.flow, exc)
+            continue
+        log.info("resuming webhook run %d of flow %s", run.id, run.flow)
+        resumed.append(launched.run_id)
+    return resumed
 
 
 class WebhookReceiver:

@@ -72,15 +72,41 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _start(
-    endpoint: Endpoint, paginator: Paginator, params: dict[str, Any], resume: dict[str, Any] | None
-) -> PageRequest:
-    request = PageRequest(params={**endpoint.params, **params})
-    if resume:
-        paginator.restore(request, resume)
-    else:
-        paginator.first(request)
-    return request
+class _Walk:
+    """One walk over a collection, apart from how its requests are sent, so the sync and the
+    async loop below share everything but the `await`."""
+
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        paginator: Paginator,
+        params: dict[str, Any] | None,
+        resume: dict[str, Any] | None,
+    ) -> None:
+        self.endpoint = endpoint
+        self.paginator = paginator
+        self.request = PageRequest(params={**endpoint.params, **(params or {})})
+        if resume:
+            paginator.restore(self.request, resume)
+        else:
+            paginator.first(self.request)
+        self.decoder = PageDecoder()
+        self.number = 0
+
+    def next_call(self) -> tuple[str, str, dict[str, Any]]:
+        """(method, path or next-page URL, params) of the next request."""
+        return self.endpoint.method, self.request.url or self.endpoint.path, self.request.params
+
+    def take(self, response: httpx.Response) -> tuple[Page, bool]:
+        """The page in `response`, and whether another follows. Its body and records are
+        local to this call, so the walking loop holds no page but the one it yields (see
+        `PageDecoder`)."""
+        body = self.decoder(response)
+        records = self.paginator.records(body)
+        more = self.paginator.advance(self.request, response, body, records)
+        self.number += 1
+        page = Page(records, self.number, self.paginator.total(body), self.paginator.state())
+        return page, more
 
 
 def pages(
@@ -92,21 +118,13 @@ def pages(
 ) -> Iterator[Page]:
     if resume and resume.get("done"):
         return  # checkpointed after the last page: nothing left
-    request = _start(endpoint, paginator, params or {}, resume)
-    decoder = PageDecoder()
-    number = 0
-    while True:
-        response = api.request(endpoint.method, request.url or endpoint.path, params=request.params)
-        body = decoder(response)
-        records = paginator.records(body)
-        more = paginator.advance(request, response, body, records)
-        number += 1
-        page = Page(records, number, paginator.total(body), paginator.state())
-        del response, body, records  # see PageDecoder: we hold no page while the next comes
+    walk = _Walk(endpoint, paginator, params, resume)
+    more = True
+    while more:
+        method, path, query = walk.next_call()
+        page, more = walk.take(api.request(method, path, params=query))
         yield page
         del page
-        if not more:
-            return
 
 
 async def apages(
@@ -118,20 +136,10 @@ async def apages(
 ) -> AsyncIterator[Page]:
     if resume and resume.get("done"):
         return
-    request = _start(endpoint, paginator, params or {}, resume)
-    decoder = PageDecoder()
-    number = 0
-    while True:
-        response = await api.arequest(
-            endpoint.method, request.url or endpoint.path, params=request.params
-        )
-        body = decoder(response)
-        records = paginator.records(body)
-        more = paginator.advance(request, response, body, records)
-        number += 1
-        page = Page(records, number, paginator.total(body), paginator.state())
-        del response, body, records  # see PageDecoder: we hold no page while the next comes
+    walk = _Walk(endpoint, paginator, params, resume)
+    more = True
+    while more:
+        method, path, query = walk.next_call()
+        page, more = walk.take(await api.arequest(method, path, params=query))
         yield page
         del page
-        if not more:
-            return

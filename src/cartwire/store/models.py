@@ -241,6 +241,16 @@ class RunFailureRow(Base):
     at: Mapped[datetime]
 
 
+class RunInputRow(Base):
+    """The records a run was given (a webhook's payload), so that it can be resumed; dropped
+    once the run has ended for good (its failed records stay in `run_failures`)."""
+
+    __tablename__ = "run_inputs"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    records: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+
+
 class LookupRow(Base):
     """One entry of a cross-reference table (e.g. commercetools channel → stock location)."""
 

@@ -24,6 +24,7 @@ from cartwire.store.models import (
     FlowBindingRow,
     LookupRow,
     RunFailureRow,
+    RunInputRow,
     RunLogRow,
     RunRow,
     ScheduleSlotRow,
@@ -222,9 +223,12 @@ class Runs:
         dry_run: bool,
         owner: str,
         retry_of: int | None = None,
+        inputs: list[dict[str, Any]] | None = None,
     ) -> Run:
         """Create a running run holding the binding's lock; an unfinished run whose process died
-        is marked interrupted and gives the lock up (its progress is in the cursor)."""
+        is marked interrupted and gives the lock up (its progress is in the cursor). `inputs`,
+        the records the run is given rather than reads, are stored with it in the same
+        transaction: a run that exists can always be resumed with them."""
         with self._sessions.write() as session:
             key = (flow, source, destination)
             active = session.get(ActiveRunRow, key)
@@ -262,6 +266,8 @@ class Runs:
             session.add(
                 ActiveRunRow(flow=flow, source=source, destination=destination, run_id=row.id)
             )
+            if inputs is not None:
+                session.add(RunInputRow(run_id=row.id, records=inputs))
             try:
                 session.flush()
             except IntegrityError:  # another process won the race for the lock
@@ -341,10 +347,13 @@ class Runs:
             session.add(RunLogRow(run_id=run_id, at=_now(), level=level, message=message))
 
     def finish(self, run_id: int, status: str, error: str | None = None) -> Run:
+        """End a run. One that cannot be resumed any more lets its given records go."""
         with self._sessions.write() as session:
             row = _run_row(session, run_id)
             row.status, row.error, row.ended_at, row.owner = status, error, _now(), None
             session.execute(delete(ActiveRunRow).where(ActiveRunRow.run_id == run_id))
+            if status not in RESUMABLE:
+                session.execute(delete(RunInputRow).where(RunInputRow.run_id == run_id))
             session.flush()
             return _run(row)
 
@@ -379,6 +388,12 @@ class Runs:
             )
             return [(r.at, r.level, r.message) for r in rows]
 
+    def inputs(self, run_id: int) -> list[dict[str, Any]] | None:
+        """The records run `run_id` was given, while it may still be resumed; else None."""
+        with self._sessions.read() as session:
+            row = session.get(RunInputRow, run_id)
+            return None if row is None else list(row.records)
+
     def failures(self, run_id: int) -> list[Failure]:
         with self._sessions.read() as session:
             rows = session.scalars(
@@ -387,6 +402,18 @@ class Runs:
                 .order_by(RunFailureRow.id)
             )
             return [Failure(r.output, r.key, r.code, r.message, dict(r.record)) for r in rows]
+
+    def interrupted_with_inputs(self) -> list[Run]:
+        """Interrupted runs that still hold the records they were given (webhook runs whose
+        process died), oldest first."""
+        with self._sessions.read() as session:
+            rows = session.scalars(
+                select(RunRow)
+                .join(RunInputRow, RunInputRow.run_id == RunRow.id)
+                .where(RunRow.status == "interrupted")
+                .order_by(RunRow.id)
+            )
+            return [_run(r) for r in rows]
 
     def mark_interrupted_if_dead(self) -> list[int]:
         """Runs left `running` by a process that is gone (after a crash or kill -9)."""
