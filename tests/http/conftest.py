@@ -9,9 +9,15 @@ from cartwire.instances import Settings, service
 from cartwire.resources import Platform
 from cartwire.sandbox.manager import Sandbox
 from cartwire.store import Store
+from tests.resources.commercelayer import conftest as commercelayer
 from tests.sandbox_instances import add_instance
 
 Opener = Callable[..., Platform]
+
+# The Commerce Layer pacing tests read and write the sandbox as the resource tests do, so they take
+# the same fixtures (a conftest's fixtures are only seen below its own folder).
+admin = commercelayer.admin
+platform = commercelayer.platform
 
 
 @pytest.fixture

@@ -7,8 +7,6 @@ Elapsed times are only checked from below (a busy machine is slower, never faste
 import asyncio
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -17,7 +15,7 @@ from limits.storage import MemoryStorage
 from cartwire.http.commercelayer_limits import PROFILES, CommerceLayerLimits, Limit, Profile
 from cartwire.resources import Platform
 from cartwire.sandbox.manager import Sandbox
-from tests.resources.cl_support import Admin, opened, pace, skus
+from tests.resources.cl_support import Admin, pace, skus
 
 # Sandbox limits small enough to hit in a test: cacheable 40 a 2 s window and 12 per endpoint a
 # second; other GETs and writes 12 a 2 s window and 4 per endpoint a second.
@@ -52,17 +50,6 @@ def stated(limit: int, interval: int, remaining: int | None = None) -> dict[str,
     if remaining is not None:
         headers["X-Ratelimit-Remaining"] = str(remaining)
     return headers
-
-
-@pytest.fixture
-def admin(cl: Sandbox) -> Admin:
-    return Admin(cl)
-
-
-@pytest.fixture
-def platform(cl: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Platform]:
-    with opened(cl, tmp_path, monkeypatch) as platform:
-        yield platform
 
 
 # -- classes and learning -----------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The commercetools keyset paginators against answers the sandbox never gives: pages out of
 order, a server that serves fewer records per page than asked. Faked at the HTTP boundary (an
 httpx MockTransport); everything else about them is tested against the sandbox in
-tests/resources/test_commercetools_read.py."""
+tests/resources/commercetools/test_read.py."""
 
 from collections.abc import Callable
 from datetime import UTC, datetime

@@ -4,9 +4,8 @@ checkpoint, filtered, incremental, and through a storm of 429s and 503s."""
 
 import asyncio
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,31 +13,18 @@ import pytest
 from cartwire.connectors import get_connector
 from cartwire.http.errors import ServerError
 from cartwire.resources import Platform
-from cartwire.sandbox.manager import Sandbox
 from tests.resources.ct_support import (
     Admin,
     bare_product,
     category,
     channel,
     customer,
-    opened,
     product,
     product_type,
     sent_urls,
 )
 
 T0 = "2026-03-01T10:00:00.000Z"
-
-
-@pytest.fixture
-def admin(ct: Sandbox) -> Admin:
-    return Admin(ct)
-
-
-@pytest.fixture
-def platform(ct: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Platform]:
-    with opened(ct, tmp_path, monkeypatch) as platform:
-        yield platform
 
 
 def ids(records: Iterable[dict[str, Any]]) -> list[str]:

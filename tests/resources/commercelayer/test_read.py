@@ -5,9 +5,7 @@ exactly once."""
 
 import asyncio
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,21 +19,9 @@ from cartwire.http.paging import IncompleteRead, paginator_for
 from cartwire.http.paging.commercelayer import ClIdKeyset, to_ms
 from cartwire.resources import Platform
 from cartwire.resources.reader import Page, pages
-from cartwire.sandbox.manager import Sandbox
-from tests.resources.cl_support import Admin, opened, skus, watched
+from tests.resources.cl_support import Admin, skus, watched
 
 T0, T1, T2 = "2026-01-05T10:00:00.000Z", "2026-01-05T10:00:00.001Z", "2026-01-06T08:00:00.000Z"
-
-
-@pytest.fixture
-def admin(cl: Sandbox) -> Admin:
-    return Admin(cl)
-
-
-@pytest.fixture
-def platform(cl: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Platform]:
-    with opened(cl, tmp_path, monkeypatch) as platform:
-        yield platform
 
 
 def endpoint(name: str, **paging: Any) -> Endpoint:

@@ -2,30 +2,14 @@
 errors from errors_log come back as failed results, interrupted or timed-out imports are read
 back rather than trusted, and a second run makes no write."""
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from cartwire.connectors import get_connector
 from cartwire.resources import Platform
 from cartwire.resources.commercelayer.writer import CommerceLayerWriter
-from cartwire.sandbox.manager import Sandbox
-from tests.resources.cl_support import EUR, Admin, opened, skus
+from tests.resources.cl_support import EUR, Admin, skus
 
 Json = dict[str, Any]
-
-
-@pytest.fixture
-def admin(cl: Sandbox) -> Admin:
-    return Admin(cl)
-
-
-@pytest.fixture
-def platform(cl: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Platform]:
-    with opened(cl, tmp_path, monkeypatch) as platform:
-        yield platform
 
 
 def writer(platform: Platform, name: str, **options: Any) -> CommerceLayerWriter:

@@ -2,37 +2,20 @@
 all), delete, relationships by code or id, 422s with their pointers, duplicate keys in one
 batch, dry runs, a safe create retry, and lookups 25 keys at a time."""
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-
 from cartwire.resources import Platform
-from cartwire.sandbox.manager import Sandbox
 from tests.resources.cl_support import (
     EUR,
     EUROPE,
     MERCHANDISE,
     WAREHOUSE,
     Admin,
-    opened,
     skus,
     watched,
 )
 
 Json = dict[str, Any]
-
-
-@pytest.fixture
-def admin(cl: Sandbox) -> Admin:
-    return Admin(cl)
-
-
-@pytest.fixture
-def platform(cl: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Platform]:
-    with opened(cl, tmp_path, monkeypatch) as platform:
-        yield platform
 
 
 def sku(n: int, **fields: Any) -> Json:

@@ -7,8 +7,6 @@ import asyncio
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,20 +14,8 @@ import pytest
 from cartwire.http.errors import NotFound
 from cartwire.resources import Platform, WriteResult
 from cartwire.resources.commercetools import CtWriter
-from cartwire.sandbox.manager import Sandbox
-from tests.resources.ct_support import Admin, category, channel, customer, opened
+from tests.resources.ct_support import Admin, category, channel, customer
 from tests.support import AsyncCountingTransport, CountingTransport, InFlight
-
-
-@pytest.fixture
-def admin(ct: Sandbox) -> Admin:
-    return Admin(ct)
-
-
-@pytest.fixture
-def platform(ct: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Platform]:
-    with opened(ct, tmp_path, monkeypatch) as platform:
-        yield platform
 
 
 def upsert(

@@ -3,33 +3,25 @@ actions (one request per product), and the product written back equals the draft
 upsert of the same draft makes no write."""
 
 import copy
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from cartwire.resources import Platform, WriteResult
 from cartwire.resources.commercetools import CtWriter
-from cartwire.sandbox.manager import Sandbox
-from tests.resources.ct_support import Admin, category, opened, product, product_type
+from tests.resources.ct_support import Admin, category, product, product_type
 
 Json = dict[str, Any]
 
 
 @pytest.fixture
-def admin(ct: Sandbox) -> Admin:
-    admin = Admin(ct)
+def admin(admin: Admin) -> Admin:
+    """The conftest's admin, after loading what the product drafts refer to."""
     admin.load("product-type", [product_type()])
     admin.load("category", [category("shirts"), category("sale")])
     admin.load("tax-category", [{"key": "standard", "name": "Standard", "rates": []}])
     return admin
-
-
-@pytest.fixture
-def platform(ct: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Platform]:
-    with opened(ct, tmp_path, monkeypatch) as platform:
-        yield platform
 
 
 def draft(**fields: Any) -> Json:

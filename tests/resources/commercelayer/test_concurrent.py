@@ -3,31 +3,17 @@ flight, every record exactly once — also resumed from a checkpoint, through a 
 sharing one timestamp, and when the consumer stops early."""
 
 import asyncio
-from collections.abc import AsyncGenerator, Iterator
+from collections.abc import AsyncGenerator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, cast
 
 import httpx
-import pytest
 
 from cartwire.resources import Platform
 from cartwire.resources.reader import Page
-from cartwire.sandbox.manager import Sandbox
-from tests.resources.cl_support import Admin, opened, skus
+from tests.resources.cl_support import Admin, skus
 
 T1, T2 = "2026-02-01T00:00:00.000Z", "2026-02-02T00:00:00.000Z"
-
-
-@pytest.fixture
-def admin(cl: Sandbox) -> Admin:
-    return Admin(cl)
-
-
-@pytest.fixture
-def platform(cl: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Platform]:
-    with opened(cl, tmp_path, monkeypatch) as platform:
-        yield platform
 
 
 class InFlight:
