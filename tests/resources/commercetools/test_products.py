@@ -94,6 +94,10 @@ def swap_master(d: Json) -> None:
     d["masterVariant"], d["variants"] = d["variants"][0], []
 
 
+def relabel_image(d: Json) -> None:
+    master(d)["images"][0]["label"] = "Front"
+
+
 def recategorize(d: Json) -> None:
     d["categories"] = [{"typeId": "category", "key": "sale"}]
 
@@ -124,6 +128,13 @@ CHANGES: list[tuple[str, Callable[[Json], None], str]] = [
     ("variant-removed", remove_variant, "removeVariant, publish"),
     ("master-swapped", swap_master, "changeMasterVariant, removeVariant, publish"),
     ("unpublished", lambda d: d.update(publish=False), "unpublish"),
+    ("variant-key", lambda d: master(d).update(key="m"), "setProductVariantKey, publish"),
+    ("image-label", relabel_image, "setImageLabel, publish"),
+    (
+        "search-keywords",
+        lambda d: d.update(searchKeywords={"en": [{"text": "summer shirt"}]}),
+        "setSearchKeywords, publish",
+    ),
 ]
 
 

@@ -297,6 +297,48 @@ def test_channels_change_name_and_address(platform: Platform, admin: Admin) -> N
     assert admin.writes() == 0
 
 
+def test_fields_with_their_own_update_actions(platform: Platform, admin: Admin) -> None:
+    """Category order hint and external id, inventory key, channel roles (a set): each change
+    is written, and the same record again is unchanged."""
+    admin.load("channel", [channel("eu")])
+    eu = {"typeId": "channel", "key": "eu"}
+    records = {
+        "categories": {**category("men"), "orderHint": "0.1", "externalId": "ext-men"},
+        "inventory": {"sku": "A", "quantityOnStock": 5, "supplyChannel": eu, "key": "a-eu"},
+        "channels": {**channel("eu"), "roles": ["InventorySupply", "ProductDistribution"]},
+    }
+    changed = {
+        "categories": {**records["categories"], "orderHint": "0.9", "externalId": None},
+        "inventory": {**records["inventory"], "key": "a-eu-2"},
+        "channels": {**records["channels"], "roles": ["ProductDistribution", "Primary"]},
+    }
+    actions = {
+        "categories": "changeOrderHint, setExternalId",
+        "inventory": "setKey",
+        "channels": "setRoles",
+    }
+    for endpoint, record in records.items():
+        assert outcomes(upsert(platform, endpoint, [record])) == [
+            "updated" if endpoint == "channels" else "created"
+        ]
+        (dry,) = upsert(platform, endpoint, [changed[endpoint]], dry_run=True)
+        assert dry.message == f"dry run: {actions[endpoint]}"
+        (result,) = upsert(platform, endpoint, [changed[endpoint]])
+        assert result.outcome == "updated", result.message
+        admin.clear_counters()
+        again = {**changed[endpoint]}
+        if endpoint == "channels":  # roles in another order are the same roles
+            again["roles"] = list(reversed(again["roles"]))
+        assert outcomes(upsert(platform, endpoint, [again])) == ["unchanged"]
+        assert admin.writes() == 0
+    [men] = platform.read("categories", filters={"where": ['key = "men"']})
+    assert (men["orderHint"], men.get("externalId")) == ("0.9", None)
+    [entry] = platform.read("inventory")
+    assert entry["key"] == "a-eu-2"
+    [eu_channel] = platform.read("channels", filters={"where": ['key = "eu"']})
+    assert sorted(eu_channel["roles"]) == ["Primary", "ProductDistribution"]
+
+
 def test_orders_are_imported_once(platform: Platform, admin: Admin) -> None:
     order = {
         "orderNumber": "CT-0001",

@@ -35,6 +35,7 @@ PRODUCT_DATA = (
     Setter("metaTitle", "setMetaTitle"),
     Setter("metaDescription", "setMetaDescription"),
     Setter("metaKeywords", "setMetaKeywords"),
+    Setter("searchKeywords", "setSearchKeywords", required=True),
 )
 VARIANT_DRAFT_FIELDS = ("sku", "key", "attributes", "prices", "images", "assets")
 
@@ -116,10 +117,20 @@ def variant_actions(staged: Json, desired: Json) -> list[Action]:
     for variant in wanted:
         current = by_sku.get(variant["sku"])
         if current is not None:
+            actions += variant_key_actions(current, variant)
             actions += attribute_actions(current, variant)
             actions += price_actions(current, variant)
             actions += image_actions(current, variant)
     return actions
+
+
+def variant_key_actions(current: Json, desired: Json) -> list[Action]:
+    if "key" not in desired or same(desired["key"], current.get("key")):
+        return []
+    action: Action = {"action": "setProductVariantKey", "sku": desired["sku"]}
+    if desired["key"] is not None:
+        action["key"] = desired["key"]  # no key: removes it
+    return [action]
 
 
 def attribute_actions(current: Json, desired: Json) -> list[Action]:
@@ -188,16 +199,24 @@ def price_actions(current: Json, desired: Json) -> list[Action]:
 
 
 def image_actions(current: Json, desired: Json) -> list[Action]:
-    """Images by URL: remove, add, then move into the desired order."""
+    """Images by URL: remove, relabel, add, then move into the desired order."""
     if "images" not in desired:
         return []
     sku = desired["sku"]
     images = {i["url"]: i for i in desired["images"] or []}  # one per URL
     want = list(images)
-    have = [i["url"] for i in current.get("images") or []]
+    current_images = {i["url"]: i for i in current.get("images") or []}
+    have = list(current_images)
     actions: list[Action] = [
         {"action": "removeImage", "sku": sku, "imageUrl": url} for url in have if url not in images
     ]
+    for url, image in images.items():
+        kept = current_images.get(url)
+        if kept is not None and "label" in image and not same(image["label"], kept.get("label")):
+            relabel: Action = {"action": "setImageLabel", "sku": sku, "imageUrl": url}
+            if image["label"] is not None:
+                relabel["label"] = image["label"]
+            actions.append(relabel)
     order = [url for url in have if url in images]
     for url in want:
         if url not in order:

@@ -24,6 +24,7 @@ class InventoryWriter(SetterWriter):
     name = "ct_inventory"
     type_id = "inventory-entry"
     setters = (
+        Setter("key", "setKey"),
         Setter("quantityOnStock", "changeQuantity", param="quantity", required=True),
         Setter("restockableInDays", "setRestockableInDays"),
         Setter("expectedDelivery", "setExpectedDelivery"),
@@ -42,6 +43,8 @@ class CategoryWriter(SetterWriter):
         Setter("metaTitle", "setMetaTitle"),
         Setter("metaDescription", "setMetaDescription"),
         Setter("metaKeywords", "setMetaKeywords"),
+        Setter("orderHint", "changeOrderHint", required=True),
+        Setter("externalId", "setExternalId"),
     )
 
 
@@ -65,6 +68,15 @@ class ChannelWriter(SetterWriter):
         Setter("address", "setAddress"),
         Setter("geoLocation", "setGeoLocation"),
     )
+
+    def actions(self, current: Json, desired: Json) -> list[Action]:
+        """The setters, and the roles as a set: the platform keeps no order among them."""
+        actions = super().actions(current, desired)
+        if "roles" in desired:
+            roles = list(dict.fromkeys(desired["roles"] or []))
+            if set(roles) != set(current.get("roles") or []):
+                actions.append({"action": "setRoles", "roles": roles})
+        return actions
 
 
 class OrderImportWriter(CtWriter):

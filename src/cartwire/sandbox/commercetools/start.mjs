@@ -14,6 +14,7 @@
 //   CARTWIRE_CT_LOG=1 logs requests (silent otherwise)
 import v8 from "node:v8";
 import { CommercetoolsMock } from "@labdigital/commercetools-mock";
+import { installMissingActions } from "./actions.mjs";
 import { Admin, ADMIN_PREFIX } from "./admin.mjs";
 import { captureMockToken, checkBearer, handleOAuth, TokenStore } from "./auth.mjs";
 import { FastInMemoryStorage } from "./fast-storage.mjs";
@@ -85,6 +86,7 @@ installProjectionQuery(repositories, storage); // fast product-projections query
 installOrderImport(repositories, storage); // completedAt & co., orderNumber uniqueness
 installStandalonePriceDraft(repositories, storage); // key, channel by key
 installErrorBodies(app); // commercetools error bodies, 404 for unknown routes
+installMissingActions(repositories); // update actions the real API has and the mock lacks
 app.setReplySerializer(serializePayload); // packed products are written from their stored JSON
 
 // Project settings, through the mock's own project update actions.
