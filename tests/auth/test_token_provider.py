@@ -30,36 +30,13 @@ from cartwire.connectors import get_connector
 from cartwire.instances.validation import resolved, validate
 from cartwire.sandbox.manager import Sandbox
 from cartwire.sandbox.processes import free_port
+from tests.sandbox_instances import fields
 
 
-def ct_values(ct: Sandbox, **overrides: str) -> dict[str, str]:
-    creds = ct.credentials
-    given = {
-        "scope": creds["scope"],
-        "client_id": creds["client_id"],
-        "client_secret": creds["client_secret"],
-        "project_key": creds["project_key"],
-        "auth_url": creds["auth_url"],
-        "api_url": creds["api_url"],
-        **overrides,
-    }
-    method = get_connector("commercetools").auth_method()
-    return resolved(method, validate(method, given))
-
-
-def cl_values(cl: Sandbox, **overrides: str) -> dict[str, str]:
-    creds = cl.credentials
-    given = {
-        "domain": creds["domain"],
-        "client_id": creds["client_id"],
-        "client_secret": creds["client_secret"],
-        "scope": creds["scope"],
-        "auth_url": creds["auth_url"],
-        "api_url": creds["api_url"],
-        **overrides,
-    }
-    method = get_connector("commercelayer").auth_method()
-    return resolved(method, validate(method, given))
+def given(sandbox: Sandbox, **overrides: str) -> dict[str, str]:
+    """The sandbox's instance fields, overridden, validated and resolved as a saved instance's."""
+    method = get_connector(sandbox.platform).auth_method()
+    return resolved(method, validate(method, {**fields(sandbox), **overrides}))
 
 
 def endpoint(platform: str, values: dict[str, str]) -> TokenEndpoint:
@@ -80,7 +57,7 @@ def configure(sandbox: Sandbox, **settings: Any) -> None:
 
 
 def test_commercetools_token_basic_auth_form_body(ct: Sandbox) -> None:
-    token = TokenSource(endpoint("commercetools", ct_values(ct))).fetch()
+    token = TokenSource(endpoint("commercetools", given(ct))).fetch()
     assert token.scope == ct.credentials["scope"]
     assert token.lifetime == timedelta(seconds=172800)
     assert "access_token" not in repr(token)
@@ -90,7 +67,7 @@ def test_commercetools_token_basic_auth_form_body(ct: Sandbox) -> None:
 def test_commercelayer_token_json_body_and_twin_key(
     cl: Sandbox, caplog: pytest.LogCaptureFixture
 ) -> None:
-    source = TokenSource(endpoint("commercelayer", cl_values(cl)))
+    source = TokenSource(endpoint("commercelayer", given(cl)))
     with caplog.at_level(logging.WARNING, logger="cartwire.auth"):
         token = source.fetch()
         source.fetch()
@@ -101,7 +78,7 @@ def test_commercelayer_token_json_body_and_twin_key(
 
 
 def test_dotted_token_key_absent_lists_the_keys_seen(cl: Sandbox) -> None:
-    source = TokenSource(endpoint("commercelayer", cl_values(cl, token_key="data.token")))
+    source = TokenSource(endpoint("commercelayer", given(cl, token_key="data.token")))
     with pytest.raises(UnexpectedTokenResponse) as raised:
         source.fetch()
     message = str(raised.value)
@@ -113,9 +90,9 @@ def test_dotted_token_key_absent_lists_the_keys_seen(cl: Sandbox) -> None:
 @pytest.mark.parametrize("platform", ["commercetools", "commercelayer"])
 def test_invalid_client(platform: str, ct: Sandbox, cl: Sandbox) -> None:
     values = (
-        ct_values(ct, client_secret="wrong-secret")
+        given(ct, client_secret="wrong-secret")
         if platform == "commercetools"
-        else cl_values(cl, client_secret="wrong-secret")
+        else given(cl, client_secret="wrong-secret")
     )
     with pytest.raises(InvalidClient) as raised:
         TokenSource(endpoint(platform, values)).fetch()
@@ -125,10 +102,10 @@ def test_invalid_client(platform: str, ct: Sandbox, cl: Sandbox) -> None:
 
 def test_invalid_scope(ct: Sandbox, cl: Sandbox) -> None:
     with pytest.raises(InvalidScope):
-        TokenSource(endpoint("commercelayer", cl_values(cl, scope="market:code:nowhere"))).fetch()
+        TokenSource(endpoint("commercelayer", given(cl, scope="market:code:nowhere"))).fetch()
     pk = ct.credentials["project_key"]
     with pytest.raises(InvalidScope):
-        TokenSource(endpoint("commercetools", ct_values(ct, scope=f"fly_away:{pk}"))).fetch()
+        TokenSource(endpoint("commercetools", given(ct, scope=f"fly_away:{pk}"))).fetch()
 
 
 def test_unreachable_auth_host() -> None:
@@ -180,7 +157,7 @@ def _ct_client(ct: Sandbox, source: TokenSource) -> httpx.Client:
 
 
 def test_one_token_for_100_threads(ct: Sandbox) -> None:
-    source = TokenSource(endpoint("commercetools", ct_values(ct)))
+    source = TokenSource(endpoint("commercetools", given(ct)))
     with _ct_client(ct, source) as client, ThreadPoolExecutor(100) as pool:
         statuses = list(pool.map(lambda _: client.get("products").status_code, range(100)))
     assert statuses == [200] * 100
@@ -188,7 +165,7 @@ def test_one_token_for_100_threads(ct: Sandbox) -> None:
 
 
 def test_one_token_for_100_tasks(cl: Sandbox) -> None:
-    source = TokenSource(endpoint("commercelayer", cl_values(cl)))
+    source = TokenSource(endpoint("commercelayer", given(cl)))
 
     async def main() -> list[int]:
         async with httpx.AsyncClient(
@@ -206,7 +183,7 @@ def test_one_token_for_100_tasks(cl: Sandbox) -> None:
 def test_refresh_before_expiry(ct: Sandbox) -> None:
     """With a 3 s lifetime the margin is 0.3 s: calls 1.5 s apart need a new token every ~3 s."""
     configure(ct, token_lifetime=3)
-    source = TokenSource(endpoint("commercetools", ct_values(ct)))
+    source = TokenSource(endpoint("commercetools", given(ct)))
     with _ct_client(ct, source) as client:
         for _ in range(5):
             assert client.get("products").status_code == 200
@@ -215,7 +192,7 @@ def test_refresh_before_expiry(ct: Sandbox) -> None:
 
 
 def test_401_refreshes_once_and_retries_once(ct: Sandbox) -> None:
-    source = TokenSource(endpoint("commercetools", ct_values(ct)))
+    source = TokenSource(endpoint("commercetools", given(ct)))
     with _ct_client(ct, source) as client:
         assert client.get("products").status_code == 200
         fault(ct, path="/products$", status=401, count=1)
@@ -226,7 +203,7 @@ def test_401_refreshes_once_and_retries_once(ct: Sandbox) -> None:
 
 
 def test_second_401_is_an_error_not_a_loop(ct: Sandbox) -> None:
-    source = TokenSource(endpoint("commercetools", ct_values(ct)))
+    source = TokenSource(endpoint("commercetools", given(ct)))
     fault(ct, path="/products$", status=401, count=5)
     with _ct_client(ct, source) as client, pytest.raises(AuthenticationFailed):
         client.get("products")

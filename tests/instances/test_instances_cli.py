@@ -9,38 +9,13 @@ import pytest
 
 from cartwire.sandbox.manager import Sandbox
 from cartwire.sandbox.processes import free_port
+from tests.sandbox_instances import set_args
 from tests.support import run_cli
 
 
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
     return tmp_path
-
-
-def ct_sets(ct: Sandbox, **overrides: str) -> list[str]:
-    creds = ct.credentials
-    values = {
-        "scope": creds["scope"],
-        "client_id": creds["client_id"],
-        "project_key": creds["project_key"],
-        "auth_url": creds["auth_url"],
-        "api_url": creds["api_url"],
-        **overrides,
-    }
-    return [arg for k, v in values.items() for arg in ("--set", f"{k}={v}")]
-
-
-def cl_sets(cl: Sandbox, **overrides: str) -> list[str]:
-    creds = cl.credentials
-    values = {
-        "domain": creds["domain"],
-        "client_id": creds["client_id"],
-        "scope": creds["scope"],
-        "auth_url": creds["auth_url"],
-        "api_url": creds["api_url"],
-        **overrides,
-    }
-    return [arg for k, v in values.items() for arg in ("--set", f"{k}={v}")]
 
 
 def add_ct(home: Path, ct: Sandbox, name: str = "ct", *extra: str, **overrides: str) -> Any:
@@ -51,7 +26,7 @@ def add_ct(home: Path, ct: Sandbox, name: str = "ct", *extra: str, **overrides: 
         "commercetools",
         "--name",
         name,
-        *ct_sets(ct, **overrides),
+        *set_args(ct, **overrides),
         "--set-env",
         "client_secret=CT_SECRET",
         *extra,
@@ -68,7 +43,7 @@ def add_cl(home: Path, cl: Sandbox, name: str = "cl", *extra: str, **overrides: 
         "commercelayer",
         "--name",
         name,
-        *cl_sets(cl, **overrides),
+        *set_args(cl, **overrides),
         "--stdin",
         "client_secret",
         *extra,
@@ -178,7 +153,7 @@ def test_commercelayer_syntax(home: Path, cl: Sandbox) -> None:
         "commercelayer",
         "--name",
         "cl",
-        *cl_sets(cl, domain="shop.commercelayer.io", scope="market:europe"),
+        *set_args(cl, domain="shop.commercelayer.io", scope="market:europe"),
         "--set",
         "client_secret=x",
     )
@@ -204,7 +179,7 @@ def test_invalid_scope_is_not_saved(home: Path, cl: Sandbox) -> None:
         "commercelayer",
         "--name",
         "cl",
-        *cl_sets(cl, scope="market:code:atlantis"),
+        *set_args(cl, scope="market:code:atlantis"),
         "--set-env",
         "client_secret=CL_SECRET",
         env={"CL_SECRET": cl.credentials["client_secret"]},

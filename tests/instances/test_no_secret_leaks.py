@@ -9,6 +9,7 @@ import pytest
 
 from cartwire.sandbox.manager import Sandbox
 from cartwire.sandbox.processes import free_port
+from tests.sandbox_instances import set_args
 from tests.support import run_cli
 
 CT_BAD = "ct-wrong-secret-0123456789"
@@ -18,24 +19,6 @@ CL_BAD = "cl-wrong-secret-0123456789"
 def test_no_command_prints_or_logs_a_secret(tmp_path: Path, ct: Sandbox, cl: Sandbox) -> None:
     ct_creds, cl_creds = ct.credentials, cl.credentials
     secrets = [ct_creds["client_secret"], cl_creds["client_secret"], CT_BAD, CL_BAD]
-    ct_sets = [
-        f"scope={ct_creds['scope']}",
-        f"client_id={ct_creds['client_id']}",
-        f"project_key={ct_creds['project_key']}",
-        f"auth_url={ct_creds['auth_url']}",
-        f"api_url={ct_creds['api_url']}",
-    ]
-    cl_sets = [
-        f"domain={cl_creds['domain']}",
-        f"client_id={cl_creds['client_id']}",
-        f"scope={cl_creds['scope']}",
-        f"auth_url={cl_creds['auth_url']}",
-        f"api_url={cl_creds['api_url']}",
-    ]
-
-    def sets(values: list[str]) -> list[str]:
-        return [arg for value in values for arg in ("--set", value)]
-
     env = {"CT_SECRET": ct_creds["client_secret"], "CT_BAD": CT_BAD}
     commands: list[tuple[list[str], str | None]] = [
         (["connectors", "list"], None),
@@ -47,7 +30,7 @@ def test_no_command_prints_or_logs_a_secret(tmp_path: Path, ct: Sandbox, cl: San
                 "commercetools",
                 "--name",
                 "ct",
-                *sets(ct_sets),
+                *set_args(ct),
                 "--set-env",
                 "client_secret=CT_SECRET",
             ],
@@ -60,7 +43,7 @@ def test_no_command_prints_or_logs_a_secret(tmp_path: Path, ct: Sandbox, cl: San
                 "commercetools",
                 "--name",
                 "ct-bad",
-                *sets(ct_sets),
+                *set_args(ct),
                 "--set-env",
                 "client_secret=CT_BAD",
             ],
@@ -73,7 +56,7 @@ def test_no_command_prints_or_logs_a_secret(tmp_path: Path, ct: Sandbox, cl: San
                 "commercetools",
                 "--name",
                 "ct-bad",
-                *sets(ct_sets),
+                *set_args(ct),
                 "--set",
                 f"client_secret={CT_BAD}",
                 "--set",
@@ -90,7 +73,7 @@ def test_no_command_prints_or_logs_a_secret(tmp_path: Path, ct: Sandbox, cl: San
                 "commercelayer",
                 "--name",
                 "cl",
-                *sets(cl_sets),
+                *set_args(cl),
                 "--stdin",
                 "client_secret",
                 "--json",
@@ -104,7 +87,7 @@ def test_no_command_prints_or_logs_a_secret(tmp_path: Path, ct: Sandbox, cl: San
                 "commercelayer",
                 "--name",
                 "cl-bad",
-                *sets(cl_sets),
+                *set_args(cl),
                 "--stdin",
                 "client_secret",
                 "--json",
@@ -118,7 +101,7 @@ def test_no_command_prints_or_logs_a_secret(tmp_path: Path, ct: Sandbox, cl: San
                 "commercelayer",
                 "--name",
                 "cl-dead",
-                *sets(cl_sets),
+                *set_args(cl),
                 "--set",
                 f"auth_url=http://127.0.0.1:{free_port()}",
                 "--stdin",
@@ -133,7 +116,7 @@ def test_no_command_prints_or_logs_a_secret(tmp_path: Path, ct: Sandbox, cl: San
                 "commercelayer",
                 "--name",
                 "cl-unsaved",
-                *sets(cl_sets),
+                *set_args(cl),
                 "--stdin",
                 "client_secret",
                 "--no-test",
@@ -189,10 +172,6 @@ def test_python_api_connect(
 
     sandbox = ct if platform == "commercetools" else cl
     creds = sandbox.credentials
-    keys = ["scope", "client_id", "auth_url", "api_url"] + (
-        ["project_key"] if platform == "commercetools" else ["domain"]
-    )
-    args = [a for k in keys for a in ("--set", f"{k}={creds[k]}")]
     done = run_cli(
         tmp_path,
         "instances",
@@ -200,7 +179,7 @@ def test_python_api_connect(
         platform,
         "--name",
         "it",
-        *args,
+        *set_args(sandbox),
         "--stdin",
         "client_secret",
         stdin=creds["client_secret"] + "\n",

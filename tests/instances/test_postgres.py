@@ -10,6 +10,7 @@ import psycopg
 import pytest
 
 from cartwire.sandbox.manager import Sandbox
+from tests.sandbox_instances import set_args
 from tests.support import run_cli
 
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -28,8 +29,6 @@ def database_url() -> Iterator[str]:
 def test_instances_on_postgres(tmp_path: Path, ct: Sandbox, database_url: str) -> None:
     creds = ct.credentials
     env = {"CARTWIRE_DATABASE_URL": database_url, "CT_SECRET": creds["client_secret"]}
-    keys = ["scope", "client_id", "project_key", "auth_url", "api_url"]
-    sets = [a for k in keys for a in ("--set", f"{k}={creds[k]}")]
     added = run_cli(
         tmp_path,
         "instances",
@@ -37,7 +36,7 @@ def test_instances_on_postgres(tmp_path: Path, ct: Sandbox, database_url: str) -
         "commercetools",
         "--name",
         "pg",
-        *sets,
+        *set_args(ct),
         "--set-env",
         "client_secret=CT_SECRET",
         env=env,

@@ -14,14 +14,13 @@ import pytest
 
 import cartwire
 from cartwire.sandbox.manager import Sandbox
+from tests.sandbox_instances import set_args
 from tests.support import run_cli
 
 
 @pytest.fixture
 def limited(tmp_path: Path, ct: Sandbox, monkeypatch: pytest.MonkeyPatch) -> str:
     creds = ct.credentials
-    keys = ["scope", "client_id", "project_key", "auth_url", "api_url"]
-    sets = [a for k in keys for a in ("--set", f"{k}={creds[k]}")]
     done = run_cli(
         tmp_path,
         "instances",
@@ -29,7 +28,7 @@ def limited(tmp_path: Path, ct: Sandbox, monkeypatch: pytest.MonkeyPatch) -> str
         "commercetools",
         "--name",
         "slow",
-        *sets,
+        *set_args(ct),
         "--rate-limit-amount",
         "5",
         "--rate-limit-unit",

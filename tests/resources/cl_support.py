@@ -1,41 +1,25 @@
-"""Helpers for the Commerce Layer resource tests: an opened instance of the session's sandbox,
-its admin API (bulk load, faults, counters, rate limits) and small records.
+"""Helpers for the Commerce Layer resource tests: the sandbox's admin API (bulk load, faults,
+counters, rate limits), its requests as the platform sends them, and small records.
 
 Big collections are loaded with `/_sandbox/load` (one request), never created over HTTP.
 """
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from cartwire.http.commercelayer_limits import CommerceLayerLimits
 from cartwire.resources import Platform
 from cartwire.sandbox.commercelayer.baseline import baseline_id
 from cartwire.sandbox.manager import Sandbox
-from cartwire.store import Store
-from tests.sandbox_instances import add_instance
 
 Json = dict[str, Any]
-INSTANCE = "cl"
 MERCHANDISE = baseline_id("shipping_categories", "merchandise")
 EUR = baseline_id("price_lists", "eur")
 WAREHOUSE = baseline_id("stock_locations", "eu-warehouse")
 EUROPE = baseline_id("markets", "europe")
-
-
-@contextmanager
-def opened(sandbox: Sandbox, home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Platform]:
-    """The sandbox as an opened instance in a private cartwire home (its own ApiClient)."""
-    monkeypatch.setenv("CARTWIRE_HOME", str(home))
-    monkeypatch.delenv("CARTWIRE_DATABASE_URL", raising=False)
-    with Store.open() as store:
-        add_instance(store, sandbox, INSTANCE)
-        with Platform(INSTANCE, store) as platform:
-            yield platform
 
 
 def pace(platform: Platform, throttle: CommerceLayerLimits) -> None:

@@ -1,36 +1,19 @@
-"""Helpers for the commercetools resource tests: an opened instance of the session's sandbox,
-the sandbox's admin API (bulk load, faults, counters) and small drafts.
+"""Helpers for the commercetools resource tests: the sandbox's admin API (bulk load, faults,
+counters), the URLs the platform requests, and small drafts.
 
 Big collections are loaded with `/_sandbox/load` (one request), never created over HTTP.
 """
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from cartwire.resources import Platform
 from cartwire.sandbox.manager import Sandbox
-from cartwire.store import Store
-from tests.sandbox_instances import add_instance
 
 Json = dict[str, Any]
-INSTANCE = "ct"
-
-
-@contextmanager
-def opened(sandbox: Sandbox, home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Platform]:
-    """The sandbox as an opened instance, saved in a private cartwire home (so each test has
-    its own instance record, and so its own ApiClient and statistics)."""
-    monkeypatch.setenv("CARTWIRE_HOME", str(home))
-    monkeypatch.delenv("CARTWIRE_DATABASE_URL", raising=False)
-    with Store.open() as store:
-        add_instance(store, sandbox, INSTANCE)
-        with Platform(INSTANCE, store) as platform:
-            yield platform
 
 
 class Admin:

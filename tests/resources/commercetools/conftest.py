@@ -8,7 +8,8 @@ import pytest
 
 from cartwire.resources import Platform
 from cartwire.sandbox.manager import Sandbox
-from tests.resources.ct_support import Admin, opened
+from tests.resources.ct_support import Admin
+from tests.sandbox_instances import opened
 
 
 @pytest.fixture
@@ -18,5 +19,5 @@ def admin(ct: Sandbox) -> Admin:
 
 @pytest.fixture
 def platform(ct: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Platform]:
-    with opened(ct, tmp_path, monkeypatch) as platform:
+    with opened(ct, "ct", tmp_path, monkeypatch) as platform:
         yield platform
