@@ -7,7 +7,6 @@ run real `cartwire scheduler` processes against the sandboxes.
 """
 
 import json
-import os
 import signal
 import threading
 import time
@@ -25,17 +24,17 @@ from cartwire.flows import load_flow
 from cartwire.flows.background import Launched, ThreadLauncher
 from cartwire.flows.catalog import FlowFile, FlowNotFound
 from cartwire.flows.scheduler import Scheduler, latest_slot, next_slot, schedules
-from cartwire.procinfo import owner_token
 from cartwire.sandbox.manager import Sandbox
 from cartwire.store import Store
 from cartwire.store.engine import Sessions
 from cartwire.store.models import ScheduleSlotRow
 from cartwire.store.runs import Binding, Run, RunBusy, Runs
 from tests.flows.triggers_support import (
-    SCHEDULED_FLOW,
     Process,
     add_sandbox_instances,
     bind,
+    channels_flow,
+    held_run,
     runs_of,
     sandbox_fault,
     slots_of,
@@ -92,23 +91,10 @@ def test_latest_and_next_slot_edges() -> None:
 
 # -- decisions, in-process with a launcher seam ----------------------------------------------
 
-FLOW = """\
-name: {name}
-triggers:
-{triggers}
-source: {{connector: commercetools, endpoint: channels, incremental: true}}
-steps:
-  - map:
-      fields:
-        code: key
-        name: key
-destination: {{connector: commercelayer, endpoint: stock_locations}}
-"""
-
 
 def flow_file(name: str, *crons: str, manual: bool = False) -> FlowFile:
-    triggers = [f'  - schedule: "{c}"' for c in crons] + (["  - manual"] if manual else [])
-    text = FLOW.format(name=name, triggers="\n".join(triggers))
+    triggers = [f'schedule: "{c}"' for c in crons] + (["manual"] if manual else [])
+    text = channels_flow(name, *triggers)
     return FlowFile(load_flow(text), text, "user")
 
 
@@ -289,17 +275,7 @@ def test_busy_with_the_real_launcher_and_a_live_run(store: Store) -> None:
     flows = {"held": flow_file("held", "0 * * * *")}
     runs = Runs(store)
     runs.bind("held", "ct", "cl")
-    holder = runs.start(
-        flow="held",
-        version=1,
-        text="",
-        trigger="manual",
-        source="ct",
-        destination="cl",
-        full=False,
-        dry_run=False,
-        owner=owner_token(os.getpid()),  # this process: alive, so busy
-    )
+    holder = held_run(runs, "held", "ct", "cl")
     scheduler = Scheduler(
         runs,
         ThreadLauncher(store, start_timeout=30),
@@ -325,17 +301,7 @@ def test_a_broken_flow_file_is_reported_once_and_others_still_run(store: Store) 
 
 def test_stop_asks_the_runs_in_flight_to_stop(store: Store) -> None:
     runs = Runs(store)
-    run = runs.start(
-        flow="long",
-        version=1,
-        text="",
-        trigger="schedule",
-        source="ct",
-        destination="cl",
-        full=False,
-        dry_run=False,
-        owner=owner_token(os.getpid()),
-    )
+    run = held_run(runs, "long", "ct", "cl", trigger="schedule")
     done: Future[Run] = Future()
     scheduler = Scheduler(runs, FakeLauncher())
     scheduler.in_flight[run.id] = ("long", Launched(run.id, done))
@@ -366,7 +332,9 @@ def _away_from_a_slot_boundary() -> None:
 def home(tmp_path: Path, ct: Sandbox, cl: Sandbox) -> Path:
     home = tmp_path / "home"
     add_sandbox_instances(home, ct, cl)
-    write_flow(home, "sched-channels", SCHEDULED_FLOW.format(name="sched-channels"))
+    # two schedule triggers: one timeline
+    slots = ('schedule: "0 * * * *"', 'schedule: "30 * * * *"')
+    write_flow(home, "sched-channels", channels_flow("sched-channels", *slots))
     bind(home, "sched-channels", "ct", "cl")
     return home
 

@@ -7,7 +7,6 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ import pytest
 from sqlalchemy import select
 
 from cartwire.flows import webhooks
-from cartwire.procinfo import owner_token
+from cartwire.sandbox import clients
 from cartwire.sandbox.manager import COMMERCELAYER, COMMERCETOOLS, Sandbox
 from cartwire.sandbox.processes import free_port
 from cartwire.store.engine import Sessions
@@ -31,6 +30,7 @@ from tests.flows.triggers_support import (
     Process,
     add_sandbox_instances,
     bind,
+    held_run,
     opened_store,
     sandbox_fault,
     wait_for,
@@ -375,17 +375,7 @@ def test_unknown_disabled_or_hookless_flows_are_not_found(server: Server) -> Non
 def test_a_busy_binding_answers_409_with_the_busy_run(server: Server) -> None:
     with opened_store(server.home) as store:
         runs = Runs(store)
-        holder = runs.start(
-            flow="hook-orders",
-            version=1,
-            text="",
-            trigger="manual",
-            source="cl",
-            destination="ct",
-            full=False,
-            dry_run=False,
-            owner=owner_token(os.getpid()),  # this test process: alive
-        )
+        holder = held_run(runs, "hook-orders", "cl", "ct")
         try:
             body = json.dumps(order_document()).encode()
             answer = server.post(
@@ -595,7 +585,7 @@ def placed_order_document(cl: Sandbox, number: str) -> bytes:
         return ids
 
     api = httpx.Client(
-        base_url=f"{cl.url}/api", headers={"Authorization": f"Bearer {_cl_token(cl)}"}
+        base_url=f"{cl.url}/api", headers={"Authorization": f"Bearer {clients.token(cl)}"}
     )
     market = api.get("/markets").json()["data"][0]["id"]
     [address] = load(
@@ -675,23 +665,6 @@ def ct_product_with_sku(ct: Sandbox, sku: str) -> None:
             "publish": True,
         },
     )
-
-
-def _cl_token(cl: Sandbox) -> str:
-    creds = cl.credentials
-    answer = httpx.post(
-        f"{creds['auth_url']}/oauth/token",
-        json={
-            "grant_type": "client_credentials",
-            "client_id": creds["client_id"],
-            "client_secret": creds["client_secret"],
-            "scope": creds["scope"],
-        },
-        timeout=30,
-    )
-    answer.raise_for_status()
-    token: str = answer.json()["access_token"]
-    return token
 
 
 def ct_orders(ct: Sandbox, number: str) -> list[dict[str, Any]]:
