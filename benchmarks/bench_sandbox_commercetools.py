@@ -19,7 +19,6 @@ import gc
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from cartwire.sandbox.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 START = ROOT / "src/cartwire/sandbox/commercetools/start.mjs"
@@ -38,13 +39,6 @@ CHUNK = 2000
 PAGE = 500
 
 Json = dict[str, Any]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def start_server(port: int) -> subprocess.Popen[bytes]:

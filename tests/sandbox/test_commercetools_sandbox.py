@@ -8,7 +8,6 @@ The server is started once for this module on a free loopback port and reset bef
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -19,6 +18,8 @@ from typing import Any
 
 import httpx
 import pytest
+
+from cartwire.sandbox.processes import free_port
 
 START = Path(__file__).resolve().parents[2] / "src/cartwire/sandbox/commercetools/start.mjs"
 PROJECT = "test-project"
@@ -41,13 +42,6 @@ class CtServer:
     project_key: str
     client_id: str
     client_secret: str
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _spawn(port: int, **extra: str) -> subprocess.Popen[bytes]:
@@ -86,7 +80,7 @@ def _wait_healthy(process: subprocess.Popen[bytes], base_url: str) -> None:
 
 @pytest.fixture(scope="module")
 def ct_server() -> Iterator[CtServer]:
-    port = _free_port()
+    port = free_port()
     process = _spawn(port)
     base_url = f"http://127.0.0.1:{port}"
     try:
@@ -968,7 +962,7 @@ def test_standalone_prices_keep_their_key_and_channel_key(api: httpx.Client) -> 
 
 
 def test_startup_line_silence_and_clean_sigterm() -> None:
-    port = _free_port()
+    port = free_port()
     process = _spawn(port)
     base_url = f"http://127.0.0.1:{port}"
     try:
