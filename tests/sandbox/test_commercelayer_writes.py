@@ -17,28 +17,30 @@ reset = cl_fixtures.reset_fixture()
 api = cl_fixtures.api_fixture()
 
 
-def blank(name: str, relationship: bool = False) -> dict[str, Any]:
+def validation_error(
+    name: str, title: str, relationship: bool, meta: dict[str, Any]
+) -> dict[str, Any]:
+    """A 422 error object as Commerce Layer words it: the title again in the detail, and a
+    pointer to the attribute or relationship."""
     section = "relationships" if relationship else "attributes"
     return {
-        "title": "can't be blank",
-        "detail": f"{name} - can't be blank",
+        "title": title,
+        "detail": f"{name} - {title}",
         "code": "VALIDATION_ERROR",
         "source": {"pointer": f"/data/{section}/{name}"},
         "status": "422",
-        "meta": {"error": "blank"},
+        "meta": meta,
     }
+
+
+def blank(name: str, relationship: bool = False) -> dict[str, Any]:
+    return validation_error(name, "can't be blank", relationship, {"error": "blank"})
 
 
 def taken(name: str, value: Any, relationship: bool = False) -> dict[str, Any]:
-    section = "relationships" if relationship else "attributes"
-    return {
-        "title": "has already been taken",
-        "detail": f"{name} - has already been taken",
-        "code": "VALIDATION_ERROR",
-        "source": {"pointer": f"/data/{section}/{name}"},
-        "status": "422",
-        "meta": {"error": "taken", "value": value},
-    }
+    return validation_error(
+        name, "has already been taken", relationship, {"error": "taken", "value": value}
+    )
 
 
 def bad_request(code: str, title: str, detail: str) -> dict[str, Any]:
