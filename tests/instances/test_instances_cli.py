@@ -9,6 +9,7 @@ import pytest
 
 from cartwire.sandbox.manager import Sandbox
 from cartwire.sandbox.processes import free_port
+from tests.instances.support import add_from_stdin
 from tests.sandbox_instances import set_args
 from tests.support import run_cli
 
@@ -31,23 +32,6 @@ def add_ct(home: Path, ct: Sandbox, name: str = "ct", *extra: str, **overrides: 
         "client_secret=CT_SECRET",
         *extra,
         env={"CT_SECRET": overrides.get("client_secret", ct.credentials["client_secret"])},
-    )
-
-
-def add_cl(home: Path, cl: Sandbox, name: str = "cl", *extra: str, **overrides: str) -> Any:
-    """Add a Commerce Layer instance, the secret read from stdin."""
-    return run_cli(
-        home,
-        "instances",
-        "add",
-        "commercelayer",
-        "--name",
-        name,
-        *set_args(cl, **overrides),
-        "--stdin",
-        "client_secret",
-        *extra,
-        stdin=cl.credentials["client_secret"] + "\n",
     )
 
 
@@ -76,7 +60,7 @@ def test_add_commercetools_then_list_show(home: Path, ct: Sandbox) -> None:
 
 
 def test_add_commercelayer_secret_from_stdin(home: Path, cl: Sandbox) -> None:
-    done = add_cl(
+    done = add_from_stdin(
         home,
         cl,
         "cl",
@@ -261,7 +245,7 @@ def test_api_calls_share_one_token(home: Path, ct: Sandbox) -> None:
 
 def test_remove_refused_while_a_flow_uses_it(home: Path, ct: Sandbox, cl: Sandbox) -> None:
     assert add_ct(home, ct, "ct").returncode == 0
-    cl_add = add_cl(home, cl)
+    cl_add = add_from_stdin(home, cl, "cl")
     assert cl_add.returncode == 0, cl_add.stderr
     bound = run_cli(
         home, "flows", "enable", "ct-products-to-cl-skus", "--source", "ct", "--destination", "cl"

@@ -9,6 +9,7 @@ import pytest
 
 from cartwire.sandbox.manager import Sandbox
 from cartwire.sandbox.processes import free_port
+from tests.instances.support import add_from_stdin
 from tests.sandbox_instances import set_args
 from tests.support import run_cli
 
@@ -171,19 +172,7 @@ def test_python_api_connect(
     import cartwire
 
     sandbox = ct if platform == "commercetools" else cl
-    creds = sandbox.credentials
-    done = run_cli(
-        tmp_path,
-        "instances",
-        "add",
-        platform,
-        "--name",
-        "it",
-        *set_args(sandbox),
-        "--stdin",
-        "client_secret",
-        stdin=creds["client_secret"] + "\n",
-    )
+    done = add_from_stdin(tmp_path, sandbox, "it")
     assert done.returncode == 0, done.stderr
     monkeypatch.setenv("CARTWIRE_HOME", str(tmp_path))
     path = "products" if platform == "commercetools" else "markets"

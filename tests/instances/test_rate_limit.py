@@ -14,28 +14,13 @@ import pytest
 
 import cartwire
 from cartwire.sandbox.manager import Sandbox
-from tests.sandbox_instances import set_args
-from tests.support import run_cli
+from tests.instances.support import add_from_stdin
 
 
 @pytest.fixture
 def limited(tmp_path: Path, ct: Sandbox, monkeypatch: pytest.MonkeyPatch) -> str:
-    creds = ct.credentials
-    done = run_cli(
-        tmp_path,
-        "instances",
-        "add",
-        "commercetools",
-        "--name",
-        "slow",
-        *set_args(ct),
-        "--rate-limit-amount",
-        "5",
-        "--rate-limit-unit",
-        "second",
-        "--stdin",
-        "client_secret",
-        stdin=creds["client_secret"] + "\n",
+    done = add_from_stdin(
+        tmp_path, ct, "slow", "--rate-limit-amount", "5", "--rate-limit-unit", "second"
     )
     assert done.returncode == 0, done.stderr
     monkeypatch.setenv("CARTWIRE_HOME", str(tmp_path))
