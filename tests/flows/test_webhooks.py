@@ -473,6 +473,19 @@ def serve(home: Path) -> tuple[Process, str]:
     return process, f"http://127.0.0.1:{port}/webhooks/cl-orders-to-ct-orders"
 
 
+def deliver(hook: str, body: bytes, **headers: str) -> int:
+    """POST a signed delivery as Commerce Layer does; the id of the run it started."""
+    answer = httpx.post(
+        hook,
+        content=body,
+        headers={"X-CommerceLayer-Signature": cl_signature(body), **headers},
+        timeout=30,
+    )
+    assert answer.status_code == 202, answer.text
+    run_id: int = answer.json()["run_id"]
+    return run_id
+
+
 def test_a_commercelayer_order_webhook_imports_the_order_into_commercetools(
     tmp_path: Path, ct: Sandbox, cl: Sandbox
 ) -> None:
@@ -481,29 +494,12 @@ def test_a_commercelayer_order_webhook_imports_the_order_into_commercetools(
 
     process, hook = serve(home)
     try:
-        answer = httpx.post(
-            hook,
-            content=body,
-            headers={
-                "X-CommerceLayer-Signature": cl_signature(body),
-                "X-CommerceLayer-Topic": "orders.place",
-            },
-            timeout=30,
-        )
-        assert answer.status_code == 202, answer.text
-        run = finished(home, answer.json()["run_id"])
+        run = finished(home, deliver(hook, body, **{"X-CommerceLayer-Topic": "orders.place"}))
         assert (run.status, run.counts["read"], run.counts["created"]) == ("succeeded", 1, 1), (
             run.error
         )
         # the same delivery again (Commerce Layer retries): the order is not imported twice
-        again = httpx.post(
-            hook,
-            content=body,
-            headers={"X-CommerceLayer-Signature": cl_signature(body)},
-            timeout=30,
-        )
-        assert again.status_code == 202, again.text
-        rerun = finished(home, again.json()["run_id"])
+        rerun = finished(home, deliver(hook, body))
         assert (rerun.status, rerun.counts["created"]) == ("succeeded", 0), rerun.error
     finally:
         process.stop()
@@ -527,14 +523,7 @@ def test_a_webhook_run_killed_with_its_server_is_resumed_when_it_restarts(
     sandbox_fault(ct, method="GET", path="/orders$", delay=8, count=1)
     process, hook = serve(home)
     try:
-        answer = httpx.post(
-            hook,
-            content=body,
-            headers={"X-CommerceLayer-Signature": cl_signature(body)},
-            timeout=30,
-        )
-        assert answer.status_code == 202, answer.text
-        run_id = answer.json()["run_id"]
+        run_id = deliver(hook, body)
         wait_for(lambda: ct_requests(ct, "GET", "/orders") > 0, 30, "the run's order lookup")
     finally:
         process.stop(signal.SIGKILL)
