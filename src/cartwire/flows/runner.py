@@ -113,18 +113,7 @@ class FlowRunner:
         """Run the flow; with `records` (a webhook's payload) those are processed instead of
         reading the source, and the incremental cursor stays where it is. `on_start` learns
         the run (its id) as soon as it exists, before the work begins."""
-        run = self.runs.start(
-            flow=self.flow.name,
-            version=self.flow.version,
-            text=self.text,
-            trigger=trigger,
-            source=self.source_name,
-            destination=self.destination_name,
-            full=full,
-            dry_run=dry_run,
-            owner=owner_token(os.getpid()),
-            inputs=records,
-        )
+        run = self._start(trigger, full=full, dry_run=dry_run, inputs=records)
         if on_start is not None:
             on_start(run)
         if records is not None:
@@ -146,8 +135,7 @@ class FlowRunner:
     def _given_work(self, run: Run) -> Callable[[Platform], "_PageWork"] | None:
         """How to redo a run whose records were given rather than read; None for a read."""
         if run.retry_of is not None:
-            failures = self.runs.failures(run.retry_of)
-            return lambda destination: self._resend(run, failures, destination)
+            return self._resend_work(run, run.retry_of)
         if run.trigger != "webhook":
             return None
         records = self.runs.inputs(run.id)
@@ -161,22 +149,35 @@ class FlowRunner:
 
     def retry(self, run_id: int, progress: Progress | None = None) -> Run:
         """A new run that re-sends only the records `run_id` failed on."""
-        failures = self.runs.failures(run_id)
-        run = self.runs.start(
+        run = self._start("retry", retry_of=run_id)
+        return self._one_page(run, self._resend_work(run, run_id), progress)
+
+    def _start(
+        self,
+        trigger: str,
+        *,
+        full: bool = False,
+        dry_run: bool = False,
+        retry_of: int | None = None,
+        inputs: list[dict[str, Any]] | None = None,
+    ) -> Run:
+        return self.runs.start(
             flow=self.flow.name,
             version=self.flow.version,
             text=self.text,
-            trigger="retry",
+            trigger=trigger,
             source=self.source_name,
             destination=self.destination_name,
-            full=False,
-            dry_run=False,
+            full=full,
+            dry_run=dry_run,
             owner=owner_token(os.getpid()),
-            retry_of=run_id,
+            retry_of=retry_of,
+            inputs=inputs,
         )
-        return self._one_page(
-            run, lambda destination: self._resend(run, failures, destination), progress
-        )
+
+    def _resend_work(self, run: Run, failed_run: int) -> Callable[[Platform], "_PageWork"]:
+        failures = self.runs.failures(failed_run)
+        return lambda destination: self._resend(run, failures, destination)
 
     def _resend(self, run: Run, failures: list[Failure], destination: Platform) -> _PageWork:
         """Write failed records again: a write failure as it was, a mapping failure (which kept

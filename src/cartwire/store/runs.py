@@ -139,6 +139,25 @@ def _run_row(session: Session, run_id: int) -> RunRow:
     return row
 
 
+def _take_lock(
+    session: Session, key: tuple[str, str, str], run_id: int | None = None
+) -> ActiveRunRow | None:
+    """Free a binding's one-run lock for a new or resumed run: the lock row if `run_id`
+    already holds it, else None once it is free. A live holder raises `RunBusy`; an unfinished
+    holder whose process died is marked interrupted (resumable) and gives the lock up."""
+    active = session.get(ActiveRunRow, key)
+    if active is None or active.run_id == run_id:
+        return active
+    holder = session.get(RunRow, active.run_id)
+    if holder is not None and holder.status not in FINISHED:
+        if not _dead(holder):
+            raise RunBusy(holder.id, holder.status)
+        holder.status, holder.owner = "interrupted", None
+    session.delete(active)
+    session.flush()
+    return None
+
+
 def _dead(row: RunRow) -> bool:
     if row.status == "queued":
         return False
@@ -230,17 +249,7 @@ class Runs:
         the records the run is given rather than reads, are stored with it in the same
         transaction: a run that exists can always be resumed with them."""
         with self._sessions.write() as session:
-            key = (flow, source, destination)
-            active = session.get(ActiveRunRow, key)
-            if active is not None:
-                holder = session.get(RunRow, active.run_id)
-                if holder is not None and holder.status not in FINISHED and not _dead(holder):
-                    raise RunBusy(holder.id, holder.status)
-                if holder is not None and holder.status not in FINISHED:
-                    holder.status = "interrupted"
-                    holder.owner = None
-                session.delete(active)
-                session.flush()
+            _take_lock(session, (flow, source, destination))
             now = _now()
             row = RunRow(
                 flow=flow,
@@ -287,16 +296,7 @@ class Runs:
                 )
             if row.status == "running" and not _dead(row):
                 raise RunBusy(row.id, "running")
-            key = (row.flow, row.source, row.destination)
-            active = session.get(ActiveRunRow, key)
-            if active is not None and active.run_id != run_id:
-                holder = session.get(RunRow, active.run_id)
-                if holder is not None and holder.status not in FINISHED and not _dead(holder):
-                    raise RunBusy(holder.id, holder.status)
-                session.delete(active)
-                session.flush()
-                active = None
-            if active is None:
+            if _take_lock(session, (row.flow, row.source, row.destination), run_id) is None:
                 session.add(
                     ActiveRunRow(
                         flow=row.flow, source=row.source, destination=row.destination, run_id=run_id
