@@ -2,8 +2,10 @@
 
 Starts `python -m cartwire.sandbox.commercelayer` on a free port (rate limits off), bulk-loads
 N SKUs through `/_sandbox/load`, then measures requests per second, with a few concurrent
-clients, for single GETs by id and for keyset list pages (`sort=id`, `filter[q][id_gt]`,
-`page[size]=25`, the official SDK utilities' way to walk a whole collection).
+clients, for single GETs by id, for keyset list pages (`sort=id`, `filter[q][id_gt]`,
+`page[size]=25`, the official SDK utilities' way to walk a whole collection), and for the
+price lookup cartwire's upserts send (`sku_code_in` 25 codes + `price_list_id_eq`, `sort=id`)
+with one price per SKU in one price list, so the list filter has N prices to narrow from.
 
 The clients use keep-alive `http.client` connections rather than httpx: on a small machine a
 heavier client saturates its own CPU before the server does and the figures measure the client.
@@ -82,6 +84,29 @@ def load_skus(url: str, count: int) -> tuple[list[str], float]:
     return ids, elapsed
 
 
+def load_prices(url: str, sku_ids: list[str]) -> tuple[str, float]:
+    """One price per SKU in the sandbox's first price list; its id, and the load's seconds."""
+    token = token_for(url)
+    with httpx.Client(base_url=url, headers={**HEADERS, "Authorization": f"Bearer {token}"}) as c:
+        price_list = c.get("/api/price_lists").json()["data"][0]["id"]
+    records = [
+        {
+            "attributes": {"amount_cents": 1000 + n % 500},
+            "relationships": {
+                "sku": {"type": "skus", "id": sku_id},
+                "price_list": {"type": "price_lists", "id": price_list},
+            },
+        }
+        for n, sku_id in enumerate(sku_ids)
+    ]
+    began = time.perf_counter()
+    response = httpx.post(
+        f"{url}/_sandbox/load", json={"type": "prices", "records": records}, timeout=600
+    )
+    response.raise_for_status()
+    return price_list, time.perf_counter() - began
+
+
 def token_for(url: str) -> str:
     body = {
         "grant_type": "client_credentials",
@@ -152,6 +177,8 @@ def main() -> None:
     try:
         ids, load_seconds = load_skus(url, args.skus)
         print(f"loaded {len(ids):,} SKUs through /_sandbox/load in {load_seconds:.2f} s")
+        price_list, load_seconds = load_prices(url, ids)
+        print(f"loaded {len(ids):,} prices (one price list) in {load_seconds:.2f} s")
         ordered = sorted(ids)
 
         def by_id(rng: random.Random) -> str:
@@ -168,6 +195,19 @@ def main() -> None:
             code = f"BENCH-{rng.randrange(len(ids)):07d}"
             return f"/api/skus?{urlencode({'filter[q][code_eq]': code})}"
 
+        def price_lookup(rng: random.Random) -> str:
+            first = rng.randrange(len(ids) - 25)
+            query = {
+                "filter[q][sku_code_in]": ",".join(
+                    f"BENCH-{n:07d}" for n in range(first, first + 25)
+                ),
+                "filter[q][price_list_id_eq]": price_list,
+                "sort": "id",
+                "page[size]": 25,
+                "page[number]": 1,
+            }
+            return f"/api/prices?{urlencode(query)}"
+
         def one_sku(body: bytes) -> bool:
             return bool(json.loads(body)["data"]["type"] == "skus")
 
@@ -181,6 +221,7 @@ def main() -> None:
             ("GET /api/skus/{id}", by_id, one_sku),
             ("keyset page of 25 (sort=id, id_gt)", keyset, full_page),
             ("list filtered by code_eq", by_code, one_match),
+            ("price lookup, 25 codes in one list", price_lookup, full_page),
         ):
             rate, latencies = measure(url, args.clients, args.seconds, target, check)
             report(label, rate, latencies)
