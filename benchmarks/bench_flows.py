@@ -10,7 +10,7 @@ seeds them with `cartwire.sandbox.seed.seed` and adds the two sandbox instances 
 tables with `cartwire.demo.connect_sandboxes`. Scenarios:
 
 1. `imports`: the prebuilt flow as it is, in this process, for `--products` products. Its
-   `batch_size: 1000` puts more than `bulk_threshold` (100) writes in one upsert, so skus and
+   `batch_size: 5000` puts more than `bulk_threshold` (100) writes in one upsert, so skus and
    prices go through the Imports API; the destination lookups (25 keys a GET) are cacheable
    GETs under the 1,000/min limit.
 2. `per-record`: a copy of the flow (`$CARTWIRE_HOME/flows/ct-products-to-cl-skus-per-record

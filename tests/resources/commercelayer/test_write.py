@@ -1,10 +1,12 @@
 """Writing Commerce Layer records against the sandbox: create, update, unchanged (no write at
 all), delete, relationships by code or id, 422s with their pointers, duplicate keys in one
-batch, dry runs, a safe create retry, and lookups 25 keys at a time."""
+batch, dry runs, a safe create retry, and lookups of up to 100 keys a filter."""
 
 from typing import Any
+from urllib.parse import quote
 
 from cartwire.resources import Platform
+from cartwire.resources.commercelayer.records import IN_CHARS, in_lists
 from tests.resources.cl_support import (
     EUR,
     EUROPE,
@@ -46,8 +48,8 @@ def test_create_then_unchanged_then_update(platform: Platform, admin: Admin) -> 
     assert outcomes(again) == ["unchanged"] * 30  # "10" is 10: no write
     assert again[5].id == created[5].id
     assert admin.writes() == 0
-    # 30 keys: a count finds only those 30 SKUs, so they are read by id (2 pages)
-    assert admin.requests("GET", "skus") == 3
+    # 30 keys fit one filter; the 30 SKUs it finds come in 2 pages of 25
+    assert admin.requests("GET", "skus") == 2
 
     admin.clear_counters()
     records[3]["name"] = "Renamed"
@@ -198,28 +200,40 @@ def test_a_failed_create_is_repeated_only_after_checking_the_key(
     assert admin.requests("POST", "addresses") == 1
 
 
-def test_lookups_ask_for_25_keys_at_a_time(platform: Platform, admin: Admin) -> None:
-    skus(admin, 100)
+def test_lookups_pack_100_keys_and_page_through_what_exists(
+    platform: Platform, admin: Admin
+) -> None:
+    skus(admin, 300)
     records = [
         {"code": f"SKU-{n:05d}", "name": f"Sku {n}", "shipping_category": MERCHANDISE}
-        for n in range(0, 120, 2)
+        for n in range(0, 420, 2)
     ]
     with watched(platform) as sent:
         results = list(platform.upsert("skus", records))
-    assert outcomes(results) == ["unchanged"] * 50 + ["created"] * 10
+    assert outcomes(results) == ["unchanged"] * 150 + ["created"] * 60
     gets = [r for r in sent if r.method == "GET"]
-    assert gets[0].url.params["page[size]"] == "1"  # 100 SKUs: more than the 60 keys
-    lookups = [r.url.params["filter[q][code_in]"].split(",") for r in gets[1:]]
-    # the lookups run concurrently, so they may arrive in any order
-    assert sorted(len(codes) for codes in lookups) == [10, 25, 25]
-    assert sorted(c for codes in lookups for c in codes) == [r["code"] for r in records]
+    assert gets[0].url.params["page[size]"] == "1"  # 300 SKUs: too many to read instead
+    filters = {r.url.params["filter[q][code_in]"] for r in gets[1:]}
+    assert sorted(len(f.split(",")) for f in filters) == [10, 100, 100]
+    assert sorted(c for f in filters for c in f.split(",")) == [r["code"] for r in records]
+    # one request per page of what each filter finds: 100 found (4), 50 (2), none (1)
+    assert len(gets) == 1 + 4 + 2 + 1
+
+
+def test_in_filters_stay_short_enough_for_any_proxy() -> None:
+    codes = [f"{n:03d}-" + "x" * 97 for n in range(40)]  # 100 characters each
+    packed = list(in_lists(codes))
+    assert [len(p) for p in packed] == [14, 14, 12]
+    assert all(len(quote(",".join(p), safe="")) <= IN_CHARS for p in packed)
+    assert [len(p) for p in in_lists(f"K{n}" for n in range(250))] == [100, 100, 50]
+    assert [len(p) for p in in_lists(["ä ö/&=" * 40] * 3)] == [1, 1, 1]  # escaped: 3x longer
 
 
 def test_a_small_scope_is_read_instead_of_looked_up(platform: Platform, admin: Admin) -> None:
-    skus(admin, 60)
+    skus(admin, 300)
     prices = [
         {"sku_code": f"SKU-{n:05d}", "price_list": {"code": "eur"}, "amount_cents": 100}
-        for n in range(60)
+        for n in range(300)
     ]
     with watched(platform) as sent:
         assert set(outcomes(platform.upsert("prices", prices))) == {"created"}
@@ -229,4 +243,5 @@ def test_a_small_scope_is_read_instead_of_looked_up(platform: Platform, admin: A
     admin.clear_counters()
     prices[7]["amount_cents"] = 200
     assert outcomes(platform.upsert("prices", prices)).count("updated") == 1
-    assert admin.requests("GET", "prices") == 1 + 3  # a count, then its 60 prices by id
+    # a count (300 prices: no cheaper to read), then 3 filters of 100 keys, 4 pages each
+    assert admin.requests("GET", "prices") == 1 + 3 * 4

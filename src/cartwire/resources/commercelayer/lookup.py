@@ -1,15 +1,16 @@
-"""Finding the current records of many records to write, 25 keys per request.
+"""Finding the current records of many records to write, up to 100 keys per filter.
 
 Records given by id are fetched with `filter[q][id_in]=…`; records given by natural key with the
 key's first field as an `_in` filter and its other fields as `_eq` filters, e.g. prices by
 `filter[q][sku_code_in]=A,B,…&filter[q][price_list_id_eq]=…`. A value containing a comma
 cannot go into an `_in` list, so it is asked for on its own.
 
-When that takes more than one request, one record's page first counts the records the other
-fields leave (a price list's prices, or all SKUs): if there are no more of them than keys to
-look up, reading them all is cheaper — a first load into an empty price list costs one request
-instead of one per 25 records. The requests run on a few threads; the instance's throttle
-paces them.
+A filter of 100 keys costs one request when none of them exists yet and one per page of 25
+when all do, so a first load pays a quarter of what 25 keys a request would, and a re-sync the
+same. When the keys take more than one filter, one record's page first counts the records the
+other fields leave (a price list's prices, or all SKUs): if reading them all takes fewer pages
+than the filters would take requests, they are read instead (an empty price list: one). The
+requests run on a few threads; the instance's throttle paces them.
 """
 
 from collections.abc import Iterable
@@ -19,11 +20,12 @@ from typing import Any
 from cartwire.http.client import ApiClient
 from cartwire.resources.commercelayer.records import (
     BATCH,
+    IN_VALUES,
     Desired,
     Shape,
-    chunks,
     count,
     find_all,
+    in_lists,
     linked_id,
 )
 
@@ -53,11 +55,14 @@ class Lookup:
             elif desired.key is not None:
                 by_key.setdefault(desired.key[1:], set()).add(desired.key[0])
         queries: list[tuple[dict[str, Any], tuple[str, ...] | None]] = [
-            ({"filter[q][id_in]": ",".join(ids)}, None) for ids in chunks(sorted(by_id))
+            ({"filter[q][id_in]": ",".join(ids)}, None) for ids in in_lists(sorted(by_id))
         ]
         for rest, firsts in by_key.items():
             scope = self._scope(rest)
-            if len(firsts) > BATCH and count(self.api, self.path, scope) <= len(firsts):
+            if (
+                len(firsts) > IN_VALUES
+                and count(self.api, self.path, scope) * IN_VALUES <= len(firsts) * BATCH
+            ):
                 queries.append((scope, rest))
             else:
                 queries += [(self._key_query(v, rest), rest) for v in self._lists(firsts)]
@@ -73,7 +78,7 @@ class Lookup:
 
     def _lists(self, values: set[str]) -> list[list[str]]:
         plain = sorted(v for v in values if "," not in v)
-        return [*chunks(plain), *([v] for v in sorted(values) if "," in v)]
+        return [*in_lists(plain), *([v] for v in sorted(values) if "," in v)]
 
     def _scope(self, rest: tuple[str, ...]) -> dict[str, Any]:
         """The filters of a key's other fields (`price_list_id_eq`)."""
