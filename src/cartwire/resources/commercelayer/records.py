@@ -4,7 +4,7 @@ Records come in the shape reads give out (`cartwire.http.jsonapi`): attributes a
 and each to-one relationship the endpoint writes (`relationships:` in the connector file) under
 its own name, as
 - `{"id": "…"}` (also a whole record read with `include`, or a plain id string),
-- `{"code": "…"}`, looked up once per code (`code_in`, 25 at a time), or
+- `{"code": "…"}`, looked up once per code (`code_in`, 100 at a time), or
 - `<relationship>_id: "…"`, the Imports API's spelling;
 - None, which unsets it.
 

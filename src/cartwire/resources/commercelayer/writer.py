@@ -2,7 +2,7 @@
 
 An upsert takes records a chunk at a time (up to 10,000, one import's worth):
 1. parse them (`records.Shape`), resolve relationship codes, and look the current records up
-   25 keys per request (`lookup.Lookup`);
+   100 keys a filter, one request per page of what it finds (`lookup.Lookup`);
 2. plan each one: create, update (only what differs), unchanged, or failed (bad record, a key
    matching several records, an id that does not exist). Several records with one key are
    planned in order, each against the state the previous one leaves;

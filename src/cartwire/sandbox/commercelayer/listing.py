@@ -170,7 +170,7 @@ def select(
                 return _id_page(table, lo, hi, offset, params.size, descending), max(hi - lo, 0)
             if smallest is None or smallest[0] >= hi - lo:
                 # walking the id range beats building an indexed set at least as large (a
-                # lookup by 25 codes with `sort=id` takes the indexed path below instead)
+                # lookup by 100 codes with `sort=id` takes the indexed path below instead)
                 ids = table.sorted_ids[lo:hi]
                 candidates: Iterable[Record] = (table.records[i] for i in ids)
                 if descending:
