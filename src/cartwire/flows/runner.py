@@ -117,7 +117,7 @@ class FlowRunner:
         if on_start is not None:
             on_start(run)
         if records is not None:
-            return self._given(run, records, progress)
+            return self._one_page(run, self._records_work(run, records), progress)
         return self._execute(run, progress)
 
     def resume(self, run_id: int, progress: Progress | None = None) -> Run:
@@ -144,8 +144,7 @@ class FlowRunner:
                 f"run {run.id}'s webhook records are no longer kept (it ran before they were); "
                 f"`cartwire runs retry {run.id}` re-sends the ones that failed"
             )
-        lookups = self._lookups()
-        return lambda destination: self._process_page(run, records, lookups, destination)
+        return self._records_work(run, records)
 
     def retry(self, run_id: int, progress: Progress | None = None) -> Run:
         """A new run that re-sends only the records `run_id` failed on."""
@@ -199,13 +198,12 @@ class FlowRunner:
                     work.failed(Failure(output.name, None, MAPPING, str(item), failure.record))
         return work
 
-    def _given(self, run: Run, records: list[dict[str, Any]], progress: Progress | None) -> Run:
+    def _records_work(
+        self, run: Run, records: list[dict[str, Any]]
+    ) -> Callable[[Platform], "_PageWork"]:
+        """Processing and writing given records (a webhook's payload), as one page."""
         lookups = self._lookups()
-        return self._one_page(
-            run,
-            lambda destination: self._process_page(run, records, lookups, destination),
-            progress,
-        )
+        return lambda destination: self._process_page(run, records, lookups, destination)
 
     def _one_page(
         self, run: Run, work_on: Callable[[Platform], _PageWork], progress: Progress | None
