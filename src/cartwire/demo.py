@@ -12,8 +12,7 @@ from cartwire.flows.runner import FlowRunner, Progress
 from cartwire.instances.service import Instances
 from cartwire.sandbox import manager
 from cartwire.sandbox.catalogue import Catalogue
-from cartwire.sandbox.clients import api_client
-from cartwire.sandbox.seed import seed
+from cartwire.sandbox.seed import existing_records, seed
 from cartwire.store import InstanceNotFound, Store
 from cartwire.store.runs import Run, Runs
 
@@ -42,13 +41,6 @@ LOOKUPS = {
 Say = Callable[[str], None]
 
 
-def _ct_is_empty(sandbox: manager.Sandbox) -> bool:
-    with api_client(sandbox) as client:
-        response = client.get("products", params={"limit": 0})
-        response.raise_for_status()
-        return int(response.json()["total"]) == 0
-
-
 def _ensure_instance(instances: Instances, name: str, sandbox: manager.Sandbox) -> None:
     """Add (or, after a sandbox restart with new credentials, update) a sandbox instance."""
     given = dict(sandbox.credentials)  # the sandbox hands out exactly the connector's fields
@@ -67,7 +59,7 @@ def prepare(store: Store, products: int, say: Say) -> None:
     state = manager.up()
     ct, cl = state[manager.COMMERCETOOLS], state[manager.COMMERCELAYER]
     say(f"commercetools sandbox at {ct.url}, Commerce Layer sandbox at {cl.url}")
-    if _ct_is_empty(ct):
+    if "commercetools products" not in existing_records(ct, cl):
         catalogue = Catalogue(1, products, max(1, products // 4), max(1, products // 10))
         report = seed(catalogue, ct, cl)
         for platform, seconds in report.seconds.items():

@@ -87,6 +87,15 @@ def test_get_as_one_json_array_and_as_csv(home: Path, with_ct: Sandbox) -> None:
     assert json.loads(empty.stdout) == []
 
 
+def test_csv_writes_booleans_as_json_spells_them(home: Path, with_cl: Sandbox) -> None:
+    done = run_cli(home, "get", "cl", "price_lists", "--format", "csv")
+    assert done.returncode == 0, done.stderr
+    [row] = list(csv.DictReader(io.StringIO(done.stdout)))
+    assert row["tax_included"] in ("true", "false")
+    assert "True" not in done.stdout
+    assert "False" not in done.stdout
+
+
 def test_get_with_filters_limit_and_since(home: Path, with_ct: Sandbox, with_cl: Sandbox) -> None:
     load_channels(with_ct, 30)
     done = run_cli(

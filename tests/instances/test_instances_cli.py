@@ -79,6 +79,19 @@ def test_add_commercelayer_secret_from_stdin(home: Path, cl: Sandbox) -> None:
     assert added["pool"] == "shared"
 
 
+def test_the_token_key_twin_is_reported_once_per_instance(home: Path, cl: Sandbox) -> None:
+    """The connector's default `accessToken` is not what Commerce Layer answers: adding the
+    instance logs that once, `instances test` says it, and tokens fetched later say nothing."""
+    assert add_from_stdin(home, cl, "cl").returncode == 0
+    tested = run_cli(home, "instances", "test", "cl", "--json")
+    assert tested.returncode == 0, tested.stderr
+    assert "'access_token'" in json.loads(tested.stdout)["note"]
+    for _ in range(2):
+        assert run_cli(home, "api", "cl", "skus").returncode == 0
+    log = (home / "logs" / "cartwire.log").read_text()
+    assert log.count("cartwire read 'access_token' instead") == 1, log
+
+
 def test_every_bad_field_is_named(home: Path, ct: Sandbox) -> None:
     done = run_cli(
         home,

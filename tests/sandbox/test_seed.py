@@ -105,3 +105,26 @@ def test_seed_command(sandboxes: dict[str, Sandbox], ct: Sandbox, cl: Sandbox) -
     result = json.loads(done.stdout)
     assert result["counts"]["commercetools"]["product"] == 30
     assert set(result["seconds"]) == {"commercetools", "commercelayer"}
+
+
+def test_seed_asks_before_it_replaces_data(
+    sandboxes: dict[str, Sandbox], ct: Sandbox, cl: Sandbox
+) -> None:
+    """Seeding replaces, never adds; with data there and no terminal to ask at, it refuses and
+    says how to go on, leaving the data as it was."""
+    home = Path(os.environ["CARTWIRE_HOME"])
+    args = ["--products", "4", "--customers", "2", "--orders", "1", "--json"]
+    assert run_cli(home, "sandbox", "seed", *args).returncode == 0
+    with api_client(ct) as client:
+        before = ct_products(client)
+    refused = run_cli(home, "sandbox", "seed", *args, "--seed", "9", stdin="")
+    assert refused.returncode == 2
+    assert "4 commercetools products" in refused.stderr
+    assert "--yes" in refused.stderr
+    with api_client(ct) as client:
+        assert ct_products(client) == before
+    replaced = run_cli(home, "sandbox", "seed", *args, "--seed", "9", "--yes")
+    assert replaced.returncode == 0, replaced.stderr
+    with api_client(ct) as client:
+        assert ct_products(client) != before
+    assert "REPLACE" in run_cli(home, "sandbox", "seed", "--help").stdout

@@ -25,7 +25,6 @@ from cartwire.auth.errors import (
 from cartwire.connectors.schema import AuthMethod, render
 
 log = logging.getLogger("cartwire.auth")
-_twins_reported: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -34,6 +33,9 @@ class Token:
     expires_at: datetime
     scope: str | None
     obtained_at: datetime
+    # The response key the token was read from when it was not the configured one (its
+    # snake/camel twin): the credential test reports it, so a user can correct the field once.
+    read_from: str | None = None
 
     @property
     def lifetime(self) -> timedelta:
@@ -111,7 +113,7 @@ class TokenEndpoint:
                 f"{response.headers.get('content-type', 'no content type')}, not a JSON object",
                 status=response.status_code,
             )
-        access_token = self._find_token(body)
+        access_token, read_from = self._find_token(body)
         expires_in = body.get(self.expires_key)
         if not isinstance(expires_in, int | float) or expires_in <= 0:
             raise UnexpectedTokenResponse(
@@ -124,24 +126,23 @@ class TokenEndpoint:
             expires_at=requested_at + timedelta(seconds=float(expires_in)),
             scope=scope if isinstance(scope, str) else None,
             obtained_at=requested_at,
+            read_from=read_from,
         )
 
-    def _find_token(self, body: dict[str, Any]) -> str:
+    def _find_token(self, body: dict[str, Any]) -> tuple[str, str | None]:
+        """The token and, when it came from the key's twin, that twin. Only debug-logged here:
+        every token of such an instance takes this path, and the credential test (once per
+        instance, when it is added or tested) is where the user is told."""
         value = _dig(body, self.token_key)
         if isinstance(value, str) and value:
-            return value
+            return value, None
         twin = _twin(self.token_key)
         twin_value = _dig(body, twin)
         if isinstance(twin_value, str) and twin_value:
-            if self.cache_key not in _twins_reported:
-                _twins_reported.add(self.cache_key)
-                log.warning(
-                    "token key %r is not in the response from %s; using its twin %r",
-                    self.token_key,
-                    self.url,
-                    twin,
-                )
-            return twin_value
+            log.debug(
+                "token key %r not in the response from %s; read %r", self.token_key, self.url, twin
+            )
+            return twin_value, twin
         raise UnexpectedTokenResponse(
             f"the token response has no {self.token_key!r}; it had keys: {', '.join(sorted(body))}"
         )

@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cartwire import logs
+from cartwire import __version__, logs
 from cartwire.cli import (
     api,
     connectors,
@@ -45,8 +45,21 @@ app.command("scheduler")(scheduler.scheduler)
 app.add_typer(webhooks.app, name="webhooks")
 
 
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        out.print(f"cartwire {__version__}", highlight=False)
+        raise typer.Exit()
+
+
 @app.callback()
-def _setup() -> None:
+def _setup(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
     logs.configure()
 
 

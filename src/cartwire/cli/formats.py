@@ -3,7 +3,8 @@
 All three write each record as soon as it is read, so `cartwire get` runs in constant memory
 and a consumer downstream of a pipe starts at once. CSV needs its columns up front: they are the
 flattened keys of the first batch of records (the first page), in order of appearance; keys
-first seen later are left out, and a record missing a column leaves it empty.
+first seen later are left out, and a record missing a column leaves it empty. Booleans are
+written `true`/`false` and nested lists/objects as JSON, so a CSV cell reads as the JSON value.
 """
 
 import csv
@@ -23,6 +24,8 @@ def flatten(record: dict[str, Any], prefix: str = "") -> dict[str, Any]:
             flat.update(flatten(value, column + "."))
         elif isinstance(value, dict | list):
             flat[column] = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        elif isinstance(value, bool):  # as JSON spells them, which is what importers expect
+            flat[column] = "true" if value else "false"
         else:
             flat[column] = value
     return flat

@@ -119,6 +119,7 @@ def describe_test(name: str, result: TestResult) -> dict[str, Any]:
         "code": result.code,
         "scope": result.scope,
         "lifetime_seconds": int(result.lifetime.total_seconds()) if result.lifetime else None,
+        "note": result.note,
     }
 
 
@@ -287,6 +288,8 @@ def test_instance(name: str, as_json: JsonOption = False) -> None:
                 f"granted scope: {result.scope or '(none)'}; token lifetime "
                 f"{int(result.lifetime.total_seconds())} s"
             )
+        if result.note:
+            out.print(f"note: {result.note}", soft_wrap=True)
     if not result.ok:
         raise typer.Exit(FAILED)
 

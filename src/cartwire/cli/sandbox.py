@@ -1,5 +1,6 @@
 """`cartwire sandbox …`: run both platforms locally."""
 
+import sys
 from typing import Annotated
 
 import typer
@@ -13,10 +14,11 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from cartwire.cli.common import JsonOption, emit_json, err, fail, out
+from cartwire.cli.common import USAGE, JsonOption, emit_json, err, fail, out
 from cartwire.sandbox import manager
 from cartwire.sandbox.catalogue import Catalogue
 from cartwire.sandbox.processes import SandboxError
+from cartwire.sandbox.seed import existing_records
 from cartwire.sandbox.seed import seed as seed_sandboxes
 
 app = typer.Typer(no_args_is_help=True, help="Run commercetools and Commerce Layer locally.")
@@ -94,13 +96,29 @@ def seed(
     customers: Annotated[int, typer.Option(min=0, help="commercetools customers.")] = 200,
     orders: Annotated[int, typer.Option(min=0, help="commercetools orders.")] = 100,
     seed_value: Annotated[int, typer.Option("--seed", help="Random seed.")] = 1,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Replace existing data without asking.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Replace the sandboxes' data with a realistic, deterministic sample business."""
+    """REPLACE the sandboxes' data with a realistic, deterministic sample business.
+
+    Seeding does not add to what is there: both sandboxes are first reset to their empty
+    baseline, so records you created in them are gone. When they hold data, it asks first
+    (at a terminal), or needs --yes."""
     state = manager.load_state()
     missing = [p for p in manager.PLATFORMS if p not in state or not state[p].running()]
     if missing:
         raise fail(f"{' and '.join(missing)} not running; start them with `cartwire sandbox up`")
+    ct, cl = state[manager.COMMERCETOOLS], state[manager.COMMERCELAYER]
+    held = existing_records(ct, cl)
+    if held and not yes:
+        what = ", ".join(f"{n:,} {kind}" for kind, n in held.items())
+        question = f"the sandboxes hold {what}; seeding replaces all of it"
+        if not sys.stdin.isatty():
+            raise fail(f"{question}: add --yes to replace it", USAGE)
+        if not typer.confirm(f"{question}. Replace?", default=False, err=True):
+            raise fail("nothing changed", USAGE)
     catalogue = Catalogue(seed_value, products, customers, orders)
     with Progress(
         TextColumn("{task.description}"),
@@ -119,9 +137,7 @@ def seed(
             bar.advance(tasks[kind], n)
 
         try:
-            report = seed_sandboxes(
-                catalogue, state[manager.COMMERCETOOLS], state[manager.COMMERCELAYER], tick
-            )
+            report = seed_sandboxes(catalogue, ct, cl, tick)
         except RuntimeError as exc:
             raise fail(str(exc)) from exc
     if as_json:

@@ -2,6 +2,7 @@
 before they are saved (only valid credentials can be saved), then stored with secrets encrypted.
 """
 
+import logging
 import threading
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -30,6 +31,8 @@ from cartwire.instances.validation import (
 )
 from cartwire.store import CachedToken, InstanceRecord, Store
 from cartwire.store.runs import Runs
+
+log = logging.getLogger("cartwire.instances")
 
 Status = Literal["operational", "unreachable", "failed authentication", "unexpected response"]
 
@@ -100,6 +103,7 @@ class TestResult:
     scope: str | None = None
     lifetime: timedelta | None = None
     code: str | None = None
+    note: str | None = None  # worth telling the user although the test passed
 
     @property
     def ok(self) -> bool:
@@ -241,14 +245,27 @@ class Instances:
             return TestResult("unreachable", str(exc))
         except AuthError as exc:
             return TestResult("unexpected response", str(exc), code=exc.code)
+        note = None
+        if token.read_from is not None:
+            note = (
+                f"the token response has no {source.endpoint.token_key!r}; cartwire read "
+                f"{token.read_from!r} instead (set the token key field to {token.read_from!r} "
+                "to match the response exactly)"
+            )
         return TestResult(
-            "operational", "a token was issued", scope=token.scope, lifetime=token.lifetime
+            "operational",
+            "a token was issued",
+            scope=token.scope,
+            lifetime=token.lifetime,
+            note=note,
         )
 
     def _require_valid(self, record: InstanceRecord) -> None:
         result = self.test(record)
         if not result.ok:
             raise CredentialsRejected(result)
+        if result.note:
+            log.warning("instance %s: %s", record.name, result.note)
 
     def update(
         self,

@@ -56,6 +56,23 @@ def _chunks(items: Iterable[Json], size: int) -> Iterator[list[Json]]:
 Progress = Callable[[str, int], None]
 
 
+def existing_records(commercetools: Sandbox, commercelayer: Sandbox) -> dict[str, int]:
+    """What the sandboxes hold beyond their empty baseline, by kind (kinds with none left out),
+    so that `cartwire sandbox seed` can ask before it replaces someone's test data."""
+    found: dict[str, int] = {}
+    with api_client(commercetools) as client:
+        for kind in ("products", "customers", "orders"):
+            response = client.get(kind, params={"limit": 0})
+            response.raise_for_status()
+            found[f"commercetools {kind}"] = int(response.json()["total"])
+    with api_client(commercelayer) as client:
+        for kind in ("skus", "customers", "orders"):
+            response = client.get(kind, params={"page[size]": 1})
+            response.raise_for_status()
+            found[f"Commerce Layer {kind}"] = int(response.json()["meta"]["record_count"])
+    return {kind: n for kind, n in found.items() if n}
+
+
 def seed(
     catalogue: Catalogue,
     commercetools: Sandbox,
