@@ -3,7 +3,9 @@ every source record in the destination exactly once and correct.
 
 Real processes, real kills: `cartwire flows run` and `cartwire runs resume` are started as
 subprocesses and killed at a random point, alternately continued from the killed run's
-checkpoint (`runs resume`) or by a fresh run from the incremental cursor (`flows run`).
+checkpoint (`runs resume`) or by a fresh run from the incremental cursor (`flows run`). The
+random point is a random number of pages after the run announces its progress (each committed
+page is in the store), never a guessed delay: the kill lands inside the run on any machine.
 """
 
 import json
@@ -24,10 +26,12 @@ from cartwire.sandbox.catalogue import Catalogue
 from cartwire.sandbox.manager import Sandbox
 from cartwire.sandbox.seed import seed
 from cartwire.store import Store
+from cartwire.store.runs import Runs
 from tests.flows.world import World
 from tests.support import CARTWIRE, run_cli
 
 KILLS = 10
+PAGE = 20  # source records a page, as the flow file below sets
 
 
 def _flow_file(home: Path) -> None:
@@ -35,7 +39,7 @@ def _flow_file(home: Path) -> None:
     between."""
     document = yaml.safe_load(find("ct-products-to-cl-skus").text)
     document["name"] = "kill-test"
-    document["source"]["page_size"] = 20
+    document["source"]["page_size"] = PAGE
     document["settings"]["batch_size"] = 40
     (home / "flows").mkdir(exist_ok=True)
     (home / "flows" / "kill-test.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
@@ -72,12 +76,12 @@ def test_killed_runs_lose_and_double_nothing(
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        time.sleep(rng.uniform(0.5, 2.5))
-        if process.poll() is None:
+        resumed_from = last if args[0] == "runs" else None
+        if _pages_committed(store, process, resumed_from, rng.randint(1, 3)):
             os.kill(process.pid, signal.SIGKILL)
             kills += 1
         process.wait()
-    assert kills >= KILLS // 2, "the runs finished before they could be killed"
+    assert kills >= 2, "the runs finished before they could be killed"
 
     last = _last_run(tmp_path)
     assert last is not None
@@ -111,6 +115,31 @@ def test_killed_runs_lose_and_double_nothing(
         if any("resumed" in line["message"] for line in _logs(tmp_path, int(r["run_id"])))
     ]
     assert resumed, "no run was continued from its checkpoint"
+
+
+def _pages_committed(
+    store: Store,
+    process: subprocess.Popen[bytes],
+    resumed: dict[str, object] | None,
+    pages: int,
+) -> bool:
+    """Wait until the run in `process` has committed `pages` more pages (it records each in the
+    store); False if it ended first. `resumed` is the run a `runs resume` continues."""
+    runs = Runs(store)
+    before = int(str(resumed["read"])) if resumed else 0
+    known = int(str(resumed["run_id"])) if resumed else _newest_id(runs)
+    while process.poll() is None:
+        recent = runs.recent(limit=1)
+        mine = bool(recent) and (recent[0].id == known if resumed else recent[0].id > known)
+        if mine and recent[0].counts.get("read", 0) >= before + pages * PAGE:
+            return True
+        time.sleep(0.01)  # polling the store, not waiting for a guessed moment
+    return False
+
+
+def _newest_id(runs: Runs) -> int:
+    recent = runs.recent(limit=1)
+    return recent[0].id if recent else 0
 
 
 def _logs(home: Path, run_id: int) -> list[dict[str, str]]:

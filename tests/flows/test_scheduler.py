@@ -393,13 +393,11 @@ def test_sigterm_asks_the_run_to_stop_at_its_page_and_exits(home: Path, ct: Sand
     try:
         started = scheduler.events(90, _first_decision)[-1]
         assert started["event"] == "started"
-        began = time.monotonic()
         scheduler.send(signal.SIGTERM)
         rest = scheduler.events(90, lambda e: e["event"] == "finished")
         assert [e["event"] for e in rest] == ["stopping", "finished"]
         assert rest[-1]["status"] == "stopped"
         assert scheduler.popen.wait(30) == 0
-        assert time.monotonic() - began >= 0  # (no upper bound: shared CPUs)
     finally:
         scheduler.stop()
     [run] = runs_of(home, "sched-channels")

@@ -221,8 +221,8 @@ def decode_segment(segment: str) -> Any:
     return json.loads(base64.b64decode(segment + "=" * (-len(segment) % 4), validate=True))
 
 
-def wait_until(check: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
+def wait_until(check: Callable[[], bool]) -> None:
+    """Poll until `check` holds. No deadline of its own: how long the emulator takes depends on
+    the machine, and pytest-timeout ends a test that truly hangs, with its traceback."""
     while not check():
-        assert time.monotonic() < deadline, "condition not met in time"
         time.sleep(0.02)

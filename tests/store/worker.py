@@ -2,8 +2,9 @@
 
 Each command prints JSON lines on stdout. `rotate --pause PHASE` stops the rotation at a named
 point (by wrapping store internals in this process only) and announces it, so the test can
-SIGKILL it exactly there; `--row-delay` slows the re-encryption so that a kill at a random
-moment usually lands inside it.
+SIGKILL it exactly there; `--pause-at-row N` stops it, and announces that, just before it
+re-encrypts its N-th value (counted over all rounds), so a "random moment" is a random row the
+test picks, never a guess at how fast this machine rotates.
 """
 
 import argparse
@@ -86,8 +87,8 @@ def token_loop(instance: str, seconds: float) -> None:
         emit({"saved": count, "last": value})
 
 
-def rotate(phase: str | None, row_delay: float, rounds: int) -> None:
-    counts = {"write_private": 0}
+def rotate(phase: str | None, pause_at_row: int | None, rounds: int) -> None:
+    counts = {"write_private": 0, "rows": 0}
     write_private = home.write_private
 
     def slow_write(path: Path, text: str) -> None:
@@ -112,7 +113,9 @@ def rotate(phase: str | None, row_delay: float, rounds: int) -> None:
     def slow_rotate_token(self: Keyring, value: str, *, column: str, instance: str | None) -> str:
         if phase == "instances-reencrypted" and column.startswith("tokens."):
             pause(phase)
-        time.sleep(row_delay)
+        counts["rows"] += 1
+        if counts["rows"] == pause_at_row:
+            pause(f"row {pause_at_row}")
         return rotate_token(self, value, column=column, instance=instance)
 
     def paused_drop_old(self: Keyring) -> Keyring:
@@ -147,7 +150,7 @@ def main() -> None:
     loop.add_argument("seconds", type=float)
     rot = commands.add_parser("rotate")
     rot.add_argument("--pause", choices=PHASES)
-    rot.add_argument("--row-delay", type=float, default=0.0)
+    rot.add_argument("--pause-at-row", type=int)
     rot.add_argument("--rounds", type=int, default=1)
     args = parser.parse_args()
     if args.command == "add":
@@ -157,7 +160,7 @@ def main() -> None:
     elif args.command == "token-loop":
         token_loop(args.instance, args.seconds)
     else:
-        rotate(args.pause, args.row_delay, args.rounds)
+        rotate(args.pause, args.pause_at_row, args.rounds)
 
 
 if __name__ == "__main__":
