@@ -127,3 +127,17 @@ def test_a_broken_file_names_the_problem(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setenv("CARTWIRE_HOME", str(tmp_path))
     with pytest.raises(ConnectorError, match=r"acme.yaml: .*unknown fields \['hots'\]"):
         connectors()
+
+
+def test_a_strategy_may_be_named_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`paging: page_number` is how people write it (and how the docs name the kinds)."""
+    endpoints = """
+endpoints:
+  - {name: orders, entity: orders, direction: receive, path: orders, paging: page_number}
+"""
+    (tmp_path / "connectors").mkdir()
+    (tmp_path / "connectors" / "acme.yaml").write_text(THIRD + endpoints)
+    monkeypatch.setenv("CARTWIRE_HOME", str(tmp_path))
+    paging = get_connector("acme").endpoint("orders").paging
+    assert paging is not None
+    assert (paging.strategy, paging.page_size, paging.options) == ("page_number", None, {})

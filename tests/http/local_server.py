@@ -1,9 +1,13 @@
 """A small real HTTP server (stdlib `http.server`) for what the sandboxes do not offer.
 
 It serves one deterministic collection (ids 1..N) in each generic paging style, so user-written
-connector files' strategies can be walked against real HTTP; and a `/things` resource whose
-create lands *before* a slow answer, the one fault the sandboxes cannot produce (their `drop` and
-`delay` faults both stop before the request is applied). It remembers the client port of every
+connector files' strategies can be walked against real HTTP: `/api/orders` pages the way JSON:API
+servers do (`page[number]`/`page[size]`, a default and a cap of its own on the size, the total
+in `meta.total`, any other parameter ignored), and `truncate_at` makes every style stop serving
+records before the total it reports (a broken server). There is a `/token` endpoint for
+connector files read end to end, and a `/things` resource whose create lands *before* a slow
+answer, the one fault the sandboxes cannot produce (their `drop` and `delay` faults both stop
+before the request is applied). It remembers the client port of every
 request, which shows whether connections were kept alive.
 """
 
@@ -25,13 +29,17 @@ class Served:
 
     size: int
     max_offset: int | None = None
+    truncate_at: int | None = None  # serve no record past this position (totals still say size)
+    limit_max: int | None = None  # /limit_offset: the largest limit it serves
+    page_default: int = 10  # /jsonapi: the page size when none (or an unknown parameter) is sent
+    page_max: int = 25  # /jsonapi: the largest page size it serves
     requests: list[tuple[str, str, int]] = field(default_factory=list)  # method, path, port
     things: dict[str, dict[str, Any]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def records(self, start: int, count: int) -> list[dict[str, Any]]:
         """Records after position `start` (0-based), at most `count` of them."""
-        stop = min(self.size, start + count)
+        stop = min(self.size if self.truncate_at is None else self.truncate_at, start + count)
         return [{"id": n, "name": f"record {n}"} for n in range(start + 1, stop + 1)]
 
 
@@ -49,6 +57,9 @@ def _position(cursor: str) -> int:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive
+    # Headers and body go out in two writes; with Nagle's algorithm on, the second waits for
+    # the client's delayed ACK (~40 ms a request), which made a walk of 239 pages take 12 s.
+    disable_nagle_algorithm = True
     served: Served
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -79,6 +90,7 @@ class _Handler(BaseHTTPRequestHandler):
         served = self.served
         if path == "/limit_offset":
             limit, offset = _int(query, "limit", 10), _int(query, "offset", 0)
+            limit = min(limit, served.limit_max or limit)
             if served.max_offset is not None and offset > served.max_offset:
                 self._reply(400, {"error": f"offset above {served.max_offset}"})
                 return
@@ -93,7 +105,8 @@ class _Handler(BaseHTTPRequestHandler):
             following = None
             if items and items[-1]["id"] < served.size:
                 following = "/next_url?" + urlencode({"after": items[-1]["id"], "size": size})
-            self._reply(200, {"items": items, "links": {"next": following}})
+            body = {"items": items, "links": {"next": following}, "total": served.size}
+            self._reply(200, body)
         elif path == "/link_header":
             page, size = _int(query, "page", 1), _int(query, "per_page", 10)
             headers = {}
@@ -108,10 +121,17 @@ class _Handler(BaseHTTPRequestHandler):
             cursor, limit = query.get("cursor", [None])[0], _int(query, "limit", 10)
             start = _position(cursor) if cursor else 0
             items = served.records(start, limit)
-            following = _cursor(start + len(items)) if start + len(items) < served.size else None
+            more = bool(items) and start + len(items) < served.size
+            following = _cursor(start + len(items)) if more else None
             if "stuck" in query:  # a broken server: the same cursor every time
                 following = _cursor(0)
-            self._reply(200, {"items": items, "next_cursor": following})
+            self._reply(200, {"items": items, "next_cursor": following, "total": served.size})
+        elif path == "/api/orders":
+            number = _int(query, "page[number]", 1)
+            size = min(_int(query, "page[size]", served.page_default), served.page_max)
+            items = served.records((number - 1) * size, size)
+            meta = {} if "no_total" in query else {"total": served.size}
+            self._reply(200, {"data": items, "meta": meta})
         elif path == "/things":
             key = query.get("key", [""])[0]
             with served.lock:
@@ -123,7 +143,11 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         path, query = self._seen()
         length = int(self.headers.get("Content-Length", "0"))
-        thing = json.loads(self.rfile.read(length))
+        data = self.rfile.read(length)
+        if path == "/token":  # any client credentials will do
+            self._reply(200, {"access_token": "local-token", "expires_in": 3600})
+            return
+        thing = json.loads(data)
         if path != "/things":
             self._reply(404, {"error": "no such path"})
             return
@@ -137,9 +161,12 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def serve(size: int = 0, max_offset: int | None = None) -> Iterator[tuple[str, Served]]:
-    """Run the server on a free loopback port for the duration of the block."""
-    served = Served(size, max_offset)
+def serve(
+    size: int = 0, max_offset: int | None = None, **faults: Any
+) -> Iterator[tuple[str, Served]]:
+    """Run the server on a free loopback port for the duration of the block (`faults`: the
+    other fields of `Served`)."""
+    served = Served(size, max_offset, **faults)
     handler = type("Handler", (_Handler,), {"served": served})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True

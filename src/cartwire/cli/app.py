@@ -19,7 +19,14 @@ from cartwire.cli import (
     secrets,
     webhooks,
 )
-from cartwire.cli.common import JsonOption, emit_json, errors_as_messages, fail, out
+from cartwire.cli.common import (
+    JsonOption,
+    emit_json,
+    errors_as_messages,
+    fail,
+    out,
+    show_warnings,
+)
 from cartwire.demo import FLOWS, prepare, run_flow
 from cartwire.sandbox.processes import SandboxError
 from cartwire.store import Store
@@ -61,6 +68,7 @@ def _setup(
     ] = False,
 ) -> None:
     logs.configure()
+    show_warnings("cartwire.http.paging")  # how to fix a connector file's paging
 
 
 @app.command()

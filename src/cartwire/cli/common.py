@@ -2,12 +2,16 @@
 and a non-zero exit instead of a traceback (which could quote a secret)."""
 
 import json
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+
+from cartwire.logs import RedactingFilter
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -19,8 +23,28 @@ FAILED = 1  # the command ran and the thing it checked failed
 
 
 def fail(message: str, code: int = FAILED) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}", markup=True, soft_wrap=True)
+    # Escaped: a message quoting `page[size]` or `filter[q][…]` is text, not console markup.
+    err.print(f"[red]error:[/red] {escape(message)}", markup=True, soft_wrap=True)
     return typer.Exit(code)
+
+
+class _WarningsShown(logging.Handler):
+    """A warning the person running the command must act on (e.g. a connector file's paging
+    asking for a page size the server does not serve), printed where errors go; the log file
+    keeps it too."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = escape(self.format(record))
+        err.print(f"[yellow]warning:[/yellow] {text}", markup=True, soft_wrap=True)
+
+
+def show_warnings(logger: str) -> None:
+    """Print the warnings of `logger` on stderr as well (once per process)."""
+    target = logging.getLogger(logger)
+    if not any(isinstance(h, _WarningsShown) for h in target.handlers):
+        shown = _WarningsShown(logging.WARNING)
+        shown.addFilter(RedactingFilter())
+        target.addHandler(shown)
 
 
 def emit_json(document: Any) -> None:

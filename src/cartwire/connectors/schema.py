@@ -110,10 +110,21 @@ class AuthMethod(_Strict):
         raise KeyError(key)
 
 
-class Paging(_Strict):
-    """A paging strategy by name (a paginator class in `cartwire.http.paging`) and its options."""
+class _ByName(_Strict):
+    """A strategy picked by name; `paging: page_number` is short for `{strategy: page_number}`
+    (how people write it, and how the docs name the kinds)."""
 
     strategy: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _name_alone(cls, data: Any) -> Any:
+        return {"strategy": data} if isinstance(data, str) else data
+
+
+class Paging(_ByName):
+    """A paging strategy by name (a paginator class in `cartwire.http.paging`) and its options."""
+
     page_size: int | None = Field(default=None, ge=1)
     options: dict[str, Any] = {}
 
@@ -149,10 +160,9 @@ class EndpointFilter(_Strict):
         return None
 
 
-class Strategy(_Strict):
+class Strategy(_ByName):
     """A named piece of platform behaviour (a writer, a throttle) plus its options."""
 
-    strategy: str
     options: dict[str, Any] = {}
 
 
