@@ -7,27 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
-from cartwire.demo import CL_INSTANCE, CT_INSTANCE, FLOWS, connect_sandboxes
-from cartwire.sandbox.catalogue import Catalogue
-from cartwire.sandbox.manager import Sandbox
-from cartwire.sandbox.seed import seed
-from cartwire.store import Store
+from cartwire.demo import CL_INSTANCE, CT_INSTANCE, FLOWS
 from tests.flows.world import World
 from tests.support import run_cli
 
 SUMMARY_KEYS = {"run_id", "status", "read", "created", "updated", "unchanged", "skipped", "failed"}
-
-
-@pytest.fixture
-def world(tmp_path: Path, ct: Sandbox, cl: Sandbox, monkeypatch: pytest.MonkeyPatch) -> World:
-    monkeypatch.setenv("CARTWIRE_HOME", str(tmp_path))
-    catalogue = Catalogue(seed=5, products=60, customers=24, orders=12)
-    seed(catalogue, ct, cl)
-    store = Store.open()
-    connect_sandboxes(store, ct, cl)
-    return World(tmp_path, store, catalogue, ct, cl)
 
 
 def run_flow(world: World, name: str, *args: str) -> dict[str, Any]:

@@ -353,6 +353,7 @@ class FlowRunner:
         target = output.destination
         settings = self.flow.settings
         concurrency = settings.concurrency if "concurrency" in settings.model_fields_set else None
+        replace = self.flow.replaced(output)
         results = list(
             destination.upsert(
                 target.endpoint,
@@ -361,6 +362,7 @@ class FlowRunner:
                 dry_run=dry_run,
                 mode=target.mode,
                 concurrency=concurrency,
+                replace=replace,
             )
         )
         for _ in range(self.flow.settings.retries_per_record):
@@ -374,6 +376,7 @@ class FlowRunner:
                 dry_run=dry_run,
                 mode=target.mode,
                 concurrency=concurrency,
+                replace=replace,
             )
             for i, result in zip(again, retried, strict=True):
                 results[i] = result

@@ -196,6 +196,18 @@ class EachSpec(Strict):
     where: Condition | None = None
     fields: "Fields"
 
+    @model_validator(mode="after")
+    def _no_replace(self) -> Self:
+        for name, spec in self.fields.items():
+            if spec.replace:
+                raise problem(
+                    "replace: true has no effect inside each: a list is always written whole",
+                    "fields",
+                    name,
+                    "replace",
+                )
+        return self
+
 
 class FieldSpec(Strict):
     """Where one target field's value comes from (exactly one of `from`, `value`, `template`)
@@ -206,6 +218,9 @@ class FieldSpec(Strict):
     template: Template | None = None
     default: Any = None  # replaces an absent (None) source value, before the transforms
     required: bool = False  # an absent (None) final value fails the record
+    # The object this target is part of (its top-level field) replaces the destination's,
+    # instead of merging into it (`cartwire.resources.nested`).
+    replace: bool = False
     each: EachSpec | None = None
     transform: Annotated[list[TransformCall], BeforeValidator(listify)] = []
 
@@ -242,11 +257,60 @@ def _targets(fields: dict[str, FieldSpec]) -> dict[str, FieldSpec]:
 
 Fields = Annotated[dict[str, FieldSpec], Field(min_length=1), AfterValidator(_targets)]
 
+# Transforms whose result is never an object (so never something `replace: true` can replace).
+NOT_OBJECTS = frozenset(
+    {
+        *("string", "upper", "lower", "trim", "truncate", "number", "integer", "round"),
+        *("datetime", "cents", "from_cents", "localized", "lookup", "template", "join"),
+        "split_string",
+    }
+)
+
+
+def _makes_object(spec: FieldSpec) -> str | None:
+    """Why the field's value cannot be an object, when that shows without data."""
+    if spec.transform:
+        last = spec.transform[-1].kind
+        return f"its last transform, {last}, never makes one" if last in NOT_OBJECTS else None
+    if spec.template is not None:
+        return "a template makes a string"
+    if spec.each is not None:
+        return "each makes a list"
+    if "value" in spec.model_fields_set and not isinstance(spec.value, dict):
+        return f"its value is {type(spec.value).__name__}"
+    return None
+
+
+def _replaced(fields: dict[str, FieldSpec]) -> dict[str, FieldSpec]:
+    """`replace: true` is on an object target, and on all or none of the targets that make one
+    top-level object (`metadata.a` and `metadata.b` are written together)."""
+    objects: dict[str, list[str]] = {}
+    for name in fields:
+        objects.setdefault(paths.parse_target(name)[0], []).append(name)
+    for top, names in objects.items():
+        flags = {fields[n].replace for n in names}
+        if len(flags) > 1:
+            marked = next(n for n in names if fields[n].replace)
+            raise problem(
+                f'replace: true is on "{marked}" but not on every target under "{top}" '
+                f"({', '.join(names)}): they make one object, give it on all or none",
+                marked,
+                "replace",
+            )
+        if names == [top] and fields[top].replace and (why := _makes_object(fields[top])):
+            raise problem(
+                f'replace: true replaces an object, and "{top}" cannot hold one: {why} '
+                f'(to replace an object, map it whole, or give replace on its fields: "{top}.a")',
+                top,
+                "replace",
+            )
+    return fields
+
 
 class MapStep(Strict):
     """Build a new record from the target fields; the record it read from is dropped."""
 
-    fields: Fields
+    fields: Annotated[Fields, AfterValidator(_replaced)]
 
 
 class SplitStep(Strict):
@@ -532,6 +596,21 @@ class Flow(Strict):
             if step.batch is not None:
                 return step.batch.size
         return self.settings.batch_size
+
+    def replaced(self, output: Output) -> frozenset[str]:
+        """The top-level fields whose objects `output`'s records replace at the destination
+        (`replace: true` in the map that makes them); every other object merges."""
+        fields: frozenset[str] = frozenset()
+        for step in [*self.steps, *output.steps]:
+            if step.map is not None:
+                fields = frozenset(
+                    paths.parse_target(target)[0]
+                    for target, spec in step.map.fields.items()
+                    if spec.replace
+                )
+            elif step.split is not None or step.flatten is not None:
+                fields = frozenset()
+        return fields
 
     def lookup_tables(self) -> set[str]:
         """The lookup tables the flow's transforms read, so a runner can check they exist."""

@@ -80,8 +80,15 @@ def map_fields(
     `process` copies the finished record)."""
     result: dict[str, Any] = {}
     for target, spec in fields.items():
-        value = field_value(spec, record, (*where, "fields", target), lookups, label + target)
-        paths.put(result, paths.parse_target(target), value)
+        at = (*where, "fields", target)
+        value = field_value(spec, record, at, lookups, label + target)
+        names = paths.parse_target(target)
+        if spec.replace and len(names) == 1 and not isinstance(value, dict | None):
+            reason = f"replace: true needs an object to replace with, got {type(value).__name__}"
+            raise Failed(
+                RecordError(location((*at, "replace")), reason, label + target, value=value)
+            )
+        paths.put(result, names, value)
     return result
 
 

@@ -232,16 +232,19 @@ class Platform:
         dry_run: bool = False,
         mode: Mode = "upsert",
         concurrency: int | None = None,
+        replace: frozenset[str] = frozenset(),
     ) -> Iterator[WriteResult]:
         """Write records by natural key; `mode` limits what may happen to them.
 
         For create-only and update-only a dry run first tells which records exist; the records
         the mode excludes come back as "skipped" (create-only: they exist; update-only: they
-        do not), and only the others are written.
+        do not), and only the others are written. Object values merge into the destination's,
+        except those of the top-level fields in `replace` (`Writer.replace`).
         """
         writer = self.writer(endpoint)
         if concurrency is not None:
             writer.concurrency = concurrency
+        writer.replace = replace
         if mode == "upsert" or (mode == "create-only" and writer.create_only):
             return writer.upsert(records, key, dry_run=dry_run)
         return self._upsert_limited(writer, list(records), key, dry_run, mode)

@@ -33,7 +33,9 @@ class Writer(ABC):
     """Creates, updates, deletes and upserts records of one endpoint.
 
     `upsert` matches records by natural key and writes only what differs: a record that has not
-    changed makes no write at all, so replaying a batch after a crash is free and harmless.
+    changed makes no write at all, so replaying a batch after a crash is free and harmless. An
+    object in a record merges into the destination's object (`nested`), unless `replace` names
+    its field.
     """
 
     name: ClassVar[str]
@@ -42,6 +44,9 @@ class Writer(ABC):
     create_only: ClassVar[bool] = False
     # Requests in flight while writing a batch; a flow's `settings.concurrency` overrides it.
     concurrency: int = 1
+    # Top-level fields whose object value replaces the destination's (a flow's `replace: true`);
+    # every other object value is merged into what the destination has (`nested`).
+    replace: frozenset[str] = frozenset()
 
     def __init__(self, api: ApiClient, endpoint: Endpoint) -> None:
         self.api = api

@@ -11,9 +11,11 @@ its own name, as
 A record's identity is its `id` when given, else its natural key (`code`; `sku_code` +
 `price_list`; `email`; `number`; …), whose relationship parts compare by id. What it changes is
 every given attribute whose value differs from the current one (numbers by value, times by
-instant) and every given relationship pointing elsewhere; `created_at`/`updated_at` are never
-written, write-only attributes (`password`) are sent on create only, and trigger attributes
-(`_place`, `_disable`, …) always count as a change, since sending them is the point.
+instant; an object such as `metadata` merged into the current one first, unless the write
+replaces it: `cartwire.resources.nested`) and every given relationship pointing elsewhere;
+`created_at`/`updated_at` are never written, write-only attributes (`password`) are sent on
+create only, and trigger attributes (`_place`, `_disable`, …) always count as a change, since
+sending them is the point.
 """
 
 from collections.abc import Iterable, Iterator, Mapping
@@ -24,6 +26,7 @@ from urllib.parse import quote
 
 from cartwire.http.client import ApiClient
 from cartwire.http.jsonapi import flatten_document
+from cartwire.resources.nested import written
 
 NEVER_WRITTEN = frozenset({"created_at", "updated_at"})
 BATCH = 25  # records per page: Commerce Layer's largest page
@@ -54,6 +57,8 @@ class Desired:
     key: tuple[Any, ...] | None = None
     label: str | None = None
     problem: str | None = None
+    # Attributes whose object value replaces the current one instead of merging into it.
+    replace: frozenset[str] = frozenset()
 
     @property
     def identity(self) -> tuple[Any, ...] | None:
@@ -150,13 +155,19 @@ class Shape:
     def changes(
         self, desired: Desired, current: Mapping[str, Any]
     ) -> tuple[dict[str, Any], dict[str, str | None]]:
-        """The attributes and relationships `desired` would change in `current`."""
-        attributes = {
-            name: value
-            for name, value in desired.attributes.items()
-            if name not in self.write_only
-            and (name.startswith("_") or not same(current.get(name), value))
-        }
+        """The attributes and relationships `desired` would change in `current`; an object
+        attribute's value is the whole object as it will be, since a PATCH stores the object
+        it is given."""
+        attributes = {}
+        for name, value in desired.attributes.items():
+            if name in self.write_only:
+                continue
+            if name.startswith("_"):
+                attributes[name] = value
+                continue
+            after = written(name, current.get(name), value, desired.replace)
+            if not same(current.get(name), after):
+                attributes[name] = after
         relationships = {
             name: target
             for name, target in desired.relationships.items()

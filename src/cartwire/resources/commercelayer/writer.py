@@ -3,9 +3,10 @@
 An upsert takes records a chunk at a time (up to 10,000, one import's worth):
 1. parse them (`records.Shape`), resolve relationship codes, and look the current records up
    100 keys a filter, one request per page of what it finds (`lookup.Lookup`);
-2. plan each one: create, update (only what differs), unchanged, or failed (bad record, a key
-   matching several records, an id that does not exist). Several records with one key are
-   planned in order, each against the state the previous one leaves;
+2. plan each one: create, update (only what differs; an object such as `metadata` merged into
+   the current one and sent whole, unless `replace` names it), unchanged, or failed (bad
+   record, a key matching several records, an id that does not exist). Several records with
+   one key are planned in order, each against the state the previous one leaves;
 3. write: record by record (POST/PATCH, a few in flight, paced by the instance's throttle) or,
    when more records need writing than `bulk_threshold` and the type is importable, through
    the Imports API (`imports.ImportRunner`).
@@ -102,6 +103,7 @@ class CommerceLayerWriter(Writer):
         self.codes.resolve(self.shape, parsed)
         for desired in parsed:
             self.shape.set_key(desired, key)
+            desired.replace = self.replace
         return parsed
 
     def create(self, record: dict[str, Any]) -> WriteResult:

@@ -2,14 +2,15 @@
 
 Addresses are matched by their `key` when they have one, otherwise by content (an address
 without a key that changed is a new address); default shipping/billing addresses are draft
-indexes into `addresses`, as on create. The password is only ever sent on create (the platform
-never returns it to compare with).
+indexes into `addresses`, as on create. Custom fields merge field by field (`custom`). The
+password is only ever sent on create (the platform never returns it to compare with).
 """
 
 from typing import Any
 
 from cartwire.resources.commercetools.base import CtWriter
 from cartwire.resources.commercetools.compare import Action, Json, Setter, same, setter_actions
+from cartwire.resources.commercetools.custom import custom_actions
 
 CUSTOMER = (
     Setter("email", "changeEmail", required=True),
@@ -39,7 +40,11 @@ class CustomerWriter(CtWriter):
     type_id = "customer"
 
     def actions(self, current: Json, desired: Json) -> list[Action]:
-        return [*setter_actions(CUSTOMER, current, desired), *address_actions(current, desired)]
+        return [
+            *setter_actions(CUSTOMER, current, desired),
+            *address_actions(current, desired),
+            *custom_actions(current, desired, replace="custom" in self.replace),
+        ]
 
     def created(self, body: Json) -> Json:
         customer: Json = body.get("customer", body)  # a create answers {"customer": …}

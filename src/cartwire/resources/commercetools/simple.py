@@ -9,13 +9,19 @@ from typing import ClassVar
 
 from cartwire.resources.commercetools.base import CtWriter
 from cartwire.resources.commercetools.compare import Action, Json, Setter, setter_actions
+from cartwire.resources.commercetools.custom import custom_actions
 
 
 class SetterWriter(CtWriter):
+    """The setters, and custom fields merged field by field (`custom`)."""
+
     setters: ClassVar[tuple[Setter, ...]]
 
     def actions(self, current: Json, desired: Json) -> list[Action]:
-        return setter_actions(self.setters, current, desired)
+        return [
+            *setter_actions(self.setters, current, desired),
+            *custom_actions(current, desired, replace="custom" in self.replace),
+        ]
 
 
 class InventoryWriter(SetterWriter):
