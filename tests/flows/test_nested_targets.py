@@ -191,7 +191,7 @@ def test_two_flows_keep_each_others_commercetools_custom_fields(world: World) ->
     emails = {c["attributes"]["email"] for c in world.cl_all("customers")}
     assert emails
 
-    def custom_fields() -> dict[str, Json]:
+    def custom_fields() -> dict[str, Json | None]:
         with world.ct_client() as ct:
             found = ct.get("customers", params={"limit": 500}).json()["results"]
         return {c["email"]: (c.get("custom") or {}).get("fields") for c in found}
