@@ -188,6 +188,32 @@ def test_send_dry_run_writes_nothing(home: Path, with_ct: Sandbox) -> None:
     assert counted(with_ct, f"POST {ct_path(with_ct, 'channels')}") == 0
 
 
+def test_send_dry_run_shows_each_changed_field(home: Path, with_ct: Sandbox) -> None:
+    sent = run_cli(home, "send", "ct", "channels", stdin=channel_lines("a", name={"en": "Old"}))
+    assert sent.returncode == 0, sent.stderr
+    changed = channel_lines("a", name={"en": "New"}) + channel_lines("b")
+    done = run_cli(home, "send", "ct", "channels", "--dry-run", "--json", stdin=changed)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["changes"] == [
+        {
+            "key": "a",
+            "output": "channels",
+            "action": "update",
+            "field": "name",
+            "old": {"en": "Old"},
+            "new": {"en": "New"},
+        },
+        {"key": "b", "output": "channels", "action": "create", "record": None},
+    ]
+    lines = done.stderr.splitlines()
+    assert (
+        lines[lines.index("would update channels a") + 1]
+        == '    name: {"en": "Old"} → {"en": "New"}'
+    )
+    assert "would create channels b" in lines
+    assert counted(with_ct, f"POST {ct_path(with_ct, 'channels')}") == 1  # the first send's
+
+
 def test_send_refuses_bad_input_before_writing_anything(home: Path, with_ct: Sandbox) -> None:
     invalid = channel_lines("ok") + '{"key": "broken",\n'
     one_line_error(

@@ -13,6 +13,7 @@ from tests.flows.world import World
 from tests.support import run_cli
 
 SUMMARY_KEYS = {"run_id", "status", "read", "created", "updated", "unchanged", "skipped", "failed"}
+SUMMARY_KEYS |= {"dry_run", "limit"}
 
 
 def run_flow(world: World, name: str, *args: str) -> dict[str, Any]:

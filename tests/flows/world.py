@@ -6,9 +6,11 @@ from typing import Any
 
 import httpx
 
+from cartwire.demo import connect_sandboxes
 from cartwire.sandbox.catalogue import Catalogue
 from cartwire.sandbox.clients import api_client
 from cartwire.sandbox.manager import Sandbox
+from cartwire.sandbox.seed import seed
 from cartwire.store import Store
 
 
@@ -19,6 +21,15 @@ class World:
     catalogue: Catalogue
     ct: Sandbox
     cl: Sandbox
+
+    @classmethod
+    def seeded(cls, home: Path, catalogue: Catalogue, ct: Sandbox, cl: Sandbox) -> "World":
+        """Both sandboxes loaded with `catalogue`, and the store in `home` (which must be
+        CARTWIRE_HOME) connected to them as the demo does."""
+        seed(catalogue, ct, cl)
+        store = Store.open()
+        connect_sandboxes(store, ct, cl)
+        return cls(home, store, catalogue, ct, cl)
 
     def ct_client(self) -> httpx.Client:
         return api_client(self.ct)

@@ -19,13 +19,13 @@ from cartwire.cli.common import (
     fail,
     out,
 )
-from cartwire.flows import FlowInvalid, validate
+from cartwire.flows import FlowInvalid, preview, validate
 from cartwire.flows.catalog import FlowFile, FlowNotFound, available, find
 from cartwire.flows.runner import FlowError, FlowRunner, Tally
 from cartwire.http.errors import ApiError
 from cartwire.store import InstanceNotFound, Store
 from cartwire.store.errors import StoreError
-from cartwire.store.runs import Run, Runs
+from cartwire.store.runs import PlannedWrite, Run, Runs
 
 app = typer.Typer(no_args_is_help=True, help="Flows: declared syncs between instances.")
 runs_app = typer.Typer(no_args_is_help=True, help="Runs of flows: history, stop, resume, retry.")
@@ -60,6 +60,8 @@ def run_document(run: Run) -> dict[str, Any]:
         "destination": run.destination,
         "status": run.status,
         **{key: run.counts.get(key, 0) for key in COUNT_KEYS},
+        "dry_run": run.dry_run,
+        "limit": run.limit,
         "started_at": run.started_at.isoformat() if run.started_at else None,
         "ended_at": run.ended_at.isoformat() if run.ended_at else None,
         "error": run.error,
@@ -72,12 +74,39 @@ def summary(run: Run) -> dict[str, Any]:
         "run_id": run.id,
         "status": run.status,
         **{key: run.counts.get(key, 0) for key in COUNT_KEYS},
+        "dry_run": run.dry_run,
+        "limit": run.limit,
     }
 
 
+def _planned_document(writes: list[PlannedWrite], omitted: int) -> dict[str, Any]:
+    """A dry run's kept changes (`changes`) and how many records' changes were not kept."""
+    return {"changes": preview.entries(writes), "changes_omitted": omitted}
+
+
+def _print_planned(writes: list[PlannedWrite], omitted: int) -> None:
+    for write in writes:
+        for line in preview.lines(write):
+            out.print(line, soft_wrap=True, markup=False, highlight=False)
+    if omitted:
+        out.print(
+            f"… and {omitted:,} more records that would change (a dry run keeps the first "
+            f"{len(writes):,}; preview fewer with --limit N)"
+        )
+
+
+def _counts_text(counts: dict[str, int], dry_run: bool, sep: str = ", ") -> str:
+    """Counts as a person reads them; a dry run wrote nothing, so it says what it would do."""
+    names = preview.DRY_RUN_COUNTS if dry_run else {}
+    return sep.join(f"{names.get(k, k)} {counts.get(k, 0):,}" for k in COUNT_KEYS)
+
+
 @contextmanager
-def progress_bar(enabled: bool, title: str) -> Iterator[Callable[[str, Tally], None]]:
-    """Live read / written / failed counts with the rate, on stderr."""
+def progress_bar(
+    enabled: bool, title: str, dry_run: bool = False
+) -> Iterator[Callable[[str, Tally], None]]:
+    """Live read / written / failed counts with the rate, on stderr (a dry run's say what it
+    would create and update)."""
     totals: dict[str, int] = dict.fromkeys(COUNT_KEYS, 0)
     columns = (
         SpinnerColumn(),
@@ -94,12 +123,13 @@ def progress_bar(enabled: bool, title: str) -> Iterator[Callable[[str, Tally], N
             written = totals["created"] + totals["updated"] + totals["unchanged"]
             elapsed = bar.tasks[task].elapsed or 0.0
             rate = f"{totals['read'] / elapsed:,.0f} read/s" if elapsed > 0 else ""
-            bar.update(
-                task,
-                description=f"{title}: read {totals['read']:,} · written {written:,} · "
-                f"failed {totals['failed']:,} · skipped {totals['skipped']:,}",
-                rate=rate,
+            counts = (
+                f"{title} (dry run): {_counts_text(totals, True, ' · ')}"
+                if dry_run
+                else f"{title}: read {totals['read']:,} · written {written:,} · "
+                f"failed {totals['failed']:,} · skipped {totals['skipped']:,}"
             )
+            bar.update(task, description=counts, rate=rate)
 
         yield update
 
@@ -124,10 +154,16 @@ def _print_run(run: Run, as_json: bool) -> None:
         emit_json(summary(run))
         return
     colour = {"succeeded": "green", "partially succeeded": "yellow"}.get(run.status, "red")
-    counts = ", ".join(f"{k} {run.counts.get(k, 0):,}" for k in COUNT_KEYS)
-    out.print(f"run {run.id} [{colour}]{run.status}[/{colour}]: {counts}")
+    counts = _counts_text(run.counts, run.dry_run)
+    notes = [note for note in ("dry run" if run.dry_run else "", _limited(run)) if note]
+    what = f" ({', '.join(notes)})" if notes else ""
+    out.print(f"run {run.id} [{colour}]{run.status}[/{colour}]{what}: {counts}")
     if run.error:
         out.print(f"error: {run.error}", soft_wrap=True)
+
+
+def _limited(run: Run) -> str:
+    return f"limited to {run.limit:,} records" if run.limit is not None else ""
 
 
 def _exit_for(run: Run) -> None:
@@ -231,6 +267,10 @@ def run(
     destination: Annotated[str | None, typer.Option(help="Destination instance.")] = None,
     full: Annotated[bool, typer.Option(help="Ignore the incremental cursor.")] = False,
     dry_run: Annotated[bool, typer.Option(help="Write nothing; show what would change.")] = False,
+    limit: Annotated[
+        int | None,
+        typer.Option(min=1, help="Read at most N source records (a preview); the cursor stays."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Run a flow in this process, with progress bars and a summary."""
@@ -239,9 +279,15 @@ def run(
         store = Store.open()
         bound = _bound(store, flow_file, source, destination)
         runner = FlowRunner(store, flow_file.flow, flow_file.text, *bound)
-        with progress_bar(not as_json, flow_file.flow.name) as update:
-            result = runner.run(full=full, dry_run=dry_run, progress=update)
-    _print_run(result, as_json)
+        with progress_bar(not as_json, flow_file.flow.name, dry_run) as update:
+            result = runner.run(full=full, dry_run=dry_run, progress=update, limit=limit)
+        planned = preview.kept(runner.runs, result) if result.dry_run else None
+    if as_json:
+        emit_json({**summary(result), **(_planned_document(*planned) if planned else {})})
+    else:
+        if planned is not None:
+            _print_planned(*planned)
+        _print_run(result, False)
     _exit_for(result)
 
 
@@ -269,7 +315,7 @@ def runs_list(
         table.add_row(
             str(r.id),
             r.flow,
-            r.status,
+            f"{r.status} (dry run)" if r.dry_run else r.status,
             r.trigger,
             f"{r.source} → {r.destination}",
             *(f"{r.counts.get(k, 0):,}" for k in COUNT_KEYS),
@@ -286,15 +332,19 @@ def runs_show(run_id: int, as_json: JsonOption = False) -> None:
         found = runs.get(run_id)
         logs = runs.logs(run_id)
         failures = runs.failures(run_id)
+        planned = preview.kept(runs, found) if found.dry_run else None
     document = {
         **run_document(found),
         "logs": [{"at": at.isoformat(), "level": level, "message": m} for at, level, m in logs],
         "failures": [f.__dict__ for f in failures],
+        **(_planned_document(*planned) if planned is not None else {}),
     }
     if as_json:
         emit_json(document)
         return
     _print_run(found, False)
+    if planned is not None:
+        _print_planned(*planned)
     for at, level, message in logs:
         out.print(f"{at:%H:%M:%S} {level}: {message}", soft_wrap=True)
     for failure in failures:
@@ -320,7 +370,7 @@ def _continue(run_id: int, as_json: bool, retry: bool) -> None:
         store = Store.open()
         recorded = Runs(store).get(run_id)
         runner = FlowRunner.from_run(store, recorded)
-        with progress_bar(not as_json, recorded.flow) as update:
+        with progress_bar(not as_json, recorded.flow, recorded.dry_run) as update:
             result = (runner.retry if retry else runner.resume)(run_id, update)
     _print_run(result, as_json)
     _exit_for(result)

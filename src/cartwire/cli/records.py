@@ -38,11 +38,13 @@ from cartwire.auth import AuthError
 from cartwire.cli.common import FAILED, USAGE, JsonOption, emit_json, err, fail, out
 from cartwire.cli.formats import FORMATS, RecordWriter
 from cartwire.connectors import Connector, ConnectorError, get_connector
+from cartwire.flows import preview
 from cartwire.http.errors import ApiError
 from cartwire.http.paging import IncompleteRead
 from cartwire.resources import Platform, WriteResult
 from cartwire.resources.session import Filters
 from cartwire.store import InstanceNotFound, Store, StoreError
+from cartwire.store.runs import PlannedWrite
 
 InstanceArg = Annotated[str, typer.Argument(help="Instance name (see `cartwire instances list`).")]
 EndpointArg = Annotated[
@@ -251,7 +253,7 @@ def send(
     as_json: JsonOption = False,
 ) -> None:
     """Create or update records from JSON lines, matched by natural key; unchanged records make
-    no write. Exit code 1 if any record failed."""
+    no write. Exit code 1 if any record failed. A dry run tells each update's fields (old → new)."""
     if file is None and sys.stdin.isatty():
         _stop("give --file F, or pipe JSON lines to stdin", USAGE)
     try:
@@ -268,6 +270,7 @@ def send(
             _stop(str(exc), USAGE)
         counts: Counter[str] = Counter()
         failures: list[WriteResult] = []
+        planned: list[PlannedWrite] = []  # a dry run's, told once the progress bar is gone
         started = time.monotonic()
         with _failures_as_messages(), _progress("records") as progress:
             task = progress.add_task(f"{instance} {endpoint}", total=count)
@@ -275,11 +278,15 @@ def send(
                 counts[result.outcome] += 1
                 if result.failed:
                     failures.append(result)
+                if dry_run and (write := preview.planned(endpoint, result)) is not None:
+                    planned.append(write)
                 progress.update(task, advance=1)
     # The four outcomes always, then any other a writer reported (deleted, skipped).
     usual = ("created", "updated", "unchanged", "failed")
     totals = {outcome: counts[outcome] for outcome in usual}
     totals.update((outcome, n) for outcome, n in sorted(counts.items()) if outcome not in usual)
+    for line in (line for write in planned for line in preview.lines(write)):
+        err.print(line, soft_wrap=True, markup=False, highlight=False)
     for failure in failures:
         err.print(f"[red]failed[/red] {_describe(failure)}", soft_wrap=True, markup=True)
     line = ", ".join(f"{n} {outcome}" for outcome, n in totals.items())
@@ -289,6 +296,7 @@ def send(
             {
                 **totals,
                 "dry_run": dry_run,
+                **({"changes": preview.entries(planned)} if dry_run else {}),
                 "failures": [
                     {"key": f.key, "code": f.code, "message": f.message} for f in failures
                 ],

@@ -19,6 +19,7 @@ from cartwire.connectors import get_connector
 from cartwire.connectors.schema import Endpoint
 from cartwire.flows.lookups import MemoryLookups
 from cartwire.flows.paths import get as get_path
+from cartwire.flows.preview import planned
 from cartwire.flows.process import process
 from cartwire.flows.results import OutputRecord, RecordError, Skipped
 from cartwire.flows.schema import Flow, Output
@@ -27,7 +28,7 @@ from cartwire.procinfo import owner_token
 from cartwire.resources.session import Platform
 from cartwire.resources.writer import WriteResult
 from cartwire.store import Store
-from cartwire.store.runs import Failure, PageProgress, Run, Runs
+from cartwire.store.runs import KEPT_CHANGES, Failure, PageProgress, PlannedWrite, Run, Runs
 
 # Records written within this margin before the cursor are read again on the next run, so a
 # write that became visible late (clock skew, replication) is not skipped.
@@ -66,10 +67,17 @@ def _iso(value: Any) -> datetime | None:
 class _PageWork:
     tally: Tally = field(default_factory=Tally)
     failures: list[Failure] = field(default_factory=list)
+    planned: list[PlannedWrite] = field(default_factory=list)  # a dry run's
 
     def failed(self, failure: Failure) -> None:
         self.tally.add("failed")
         self.failures.append(failure)
+
+    def plan(self, output: str, record: dict[str, Any], result: WriteResult) -> None:
+        """Keep what a dry run would do to `record`: no more than a run stores."""
+        write = planned(output, result, record)
+        if write is not None and len(self.planned) < KEPT_CHANGES:
+            self.planned.append(write)
 
 
 class FlowRunner:
@@ -109,11 +117,13 @@ class FlowRunner:
         progress: Progress | None = None,
         records: list[dict[str, Any]] | None = None,
         on_start: Callable[[Run], None] | None = None,
+        limit: int | None = None,
     ) -> Run:
         """Run the flow; with `records` (a webhook's payload) those are processed instead of
         reading the source, and the incremental cursor stays where it is. `on_start` learns
-        the run (its id) as soon as it exists, before the work begins."""
-        run = self._start(trigger, full=full, dry_run=dry_run, inputs=records)
+        the run (its id) as soon as it exists, before the work begins. With `limit` the run
+        reads at most that many source records (a preview) and leaves the cursor alone."""
+        run = self._start(trigger, full=full, dry_run=dry_run, inputs=records, limit=limit)
         if on_start is not None:
             on_start(run)
         if records is not None:
@@ -159,6 +169,7 @@ class FlowRunner:
         dry_run: bool = False,
         retry_of: int | None = None,
         inputs: list[dict[str, Any]] | None = None,
+        limit: int | None = None,
     ) -> Run:
         return self.runs.start(
             flow=self.flow.name,
@@ -172,6 +183,7 @@ class FlowRunner:
             owner=owner_token(os.getpid()),
             retry_of=retry_of,
             inputs=inputs,
+            limit=limit,
         )
 
     def _resend_work(self, run: Run, failed_run: int) -> Callable[[Platform], "_PageWork"]:
@@ -265,6 +277,7 @@ class FlowRunner:
         newest = run.checkpoint.get("newest") if run.checkpoint else None
         lookups = self._lookups()
         stop_on_error = self.flow.settings.on_record_error == "stop"
+        read = run.counts.get("read", 0)  # (a resumed run has read some already)
         for page in source.pages(
             self.flow.source.endpoint,
             filters=self.flow.source.filters or None,
@@ -272,8 +285,10 @@ class FlowRunner:
             resume=resume,
             page_size=self.flow.source.page_size,
         ):
-            work = self._process_page(run, page.records, lookups, destination)
-            newest = self._newest(page.records, newest)
+            records = page.records if run.limit is None else page.records[: run.limit - read]
+            read += len(records)
+            work = self._process_page(run, records, lookups, destination)
+            newest = self._newest(records, newest)
             stop = self.runs.commit_page(run.id, self._progress(since, work, page.state, newest))
             if progress:
                 progress("page", work.tally)
@@ -287,6 +302,11 @@ class FlowRunner:
             if stop:
                 self.runs.log(run.id, "info", "stopped on request; resume to continue")
                 return "stopped"
+            if run.limit is not None and read >= run.limit:
+                # Records after the limit are unread, so the cursor may not pass them.
+                message = f"limited to {run.limit:,} source records (--limit); the cursor stays"
+                self.runs.log(run.id, "info", message)
+                return self._final_status(run.id)
         status = self._final_status(run.id)
         if self.flow.source.incremental and newest and status == "succeeded":
             self.runs.commit_page(
@@ -339,6 +359,8 @@ class FlowRunner:
                 )
                 for item, outcome in zip(chunk, written, strict=True):
                     self._count(work, output, item.record, outcome)
+                    if run.dry_run:
+                        work.plan(output.name, item.record, outcome)
         return work
 
     def _write(
@@ -411,7 +433,12 @@ class FlowRunner:
         }
         if done:  # a run of given records committed its only page: resuming just ends it
             checkpoint["done"] = True
-        return PageProgress(checkpoint=checkpoint, counts=work.tally.counts, failures=work.failures)
+        return PageProgress(
+            checkpoint=checkpoint,
+            counts=work.tally.counts,
+            failures=work.failures,
+            planned=work.planned,
+        )
 
     def _final_status(self, run_id: int) -> str:
         counts = self.runs.get(run_id).counts

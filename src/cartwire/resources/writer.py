@@ -14,6 +14,17 @@ Mode = Literal["upsert", "create-only", "update-only"]
 
 
 @dataclass(frozen=True)
+class Change:
+    """One field an update changes (or, in a dry run, would change): where in the record, the
+    destination's value now, and the value the write sets (None: unset). Writers derive it from
+    the same comparison that decides the write, so a dry run shows exactly what a run sends."""
+
+    field: str
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True)
 class WriteResult:
     """What happened to one record: the platform's id, and for a failure its code and message."""
 
@@ -23,6 +34,7 @@ class WriteResult:
     code: str | None = None
     message: str | None = None
     record: dict[str, Any] | None = None  # the platform's version after the write
+    changes: tuple[Change, ...] | None = None  # an update's fields, where the writer tells them
 
     @property
     def failed(self) -> bool:

@@ -203,6 +203,7 @@ class RunRow(Base):
     started_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
     heartbeat_at: Mapped[datetime | None]
+    record_limit: Mapped[int | None] = mapped_column(Integer)  # `--limit N`: read at most N
 
 
 class ActiveRunRow(Base):
@@ -239,6 +240,21 @@ class RunFailureRow(Base):
     message: Mapped[str] = mapped_column(Text)
     record: Mapped[dict[str, Any]] = mapped_column(JSON)
     at: Mapped[datetime]
+
+
+class RunChangeRow(Base):
+    """What a dry run would do to one record: create it (`record`, as mapped) or update it
+    (`changes`: field, old, new). Only a run's first few are kept (`runs.KEPT_CHANGES`)."""
+
+    __tablename__ = "run_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    output: Mapped[str] = mapped_column(String(200))
+    key: Mapped[str | None] = mapped_column(String(500))
+    action: Mapped[str] = mapped_column(String(10))
+    record: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    changes: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
 
 
 class RunInputRow(Base):

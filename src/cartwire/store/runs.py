@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,7 @@ from cartwire.store.models import (
     CursorRow,
     FlowBindingRow,
     LookupRow,
+    RunChangeRow,
     RunFailureRow,
     RunInputRow,
     RunLogRow,
@@ -34,6 +35,8 @@ from cartwire.store.store import Store
 FINISHED = ("succeeded", "partially succeeded", "failed", "stopped")
 RESUMABLE = ("stopped", "interrupted", "failed", "running")
 COUNTS = ("read", "created", "updated", "unchanged", "skipped", "failed")
+# A dry run keeps what it would do to this many records (the first ones), for `runs show`.
+KEPT_CHANGES = 200
 # An owner on another host that has not written a heartbeat for this long is presumed dead.
 STALE_AFTER = timedelta(minutes=5)
 
@@ -86,6 +89,7 @@ class Run:
     created_at: datetime
     started_at: datetime | None
     ended_at: datetime | None
+    limit: int | None = None  # read at most this many source records (`flows run --limit`)
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,18 @@ class Failure:
     record: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class PlannedWrite:
+    """What a dry run would do to one record: "create" it (`record`, as mapped; None where the
+    caller has it already) or "update" the fields in `changes` (each {"field", "old", "new"})."""
+
+    output: str
+    key: str | None
+    action: str
+    record: dict[str, Any] | None = None
+    changes: list[dict[str, Any]] = field(default_factory=list)
+
+
 @dataclass
 class PageProgress:
     """What one committed page adds to a run."""
@@ -106,6 +122,7 @@ class PageProgress:
     failures: list[Failure] = field(default_factory=list)
     cursor: dict[str, Any] | None = None  # the incremental position after the page, if any
     logs: list[tuple[str, str]] = field(default_factory=list)  # (level, message)
+    planned: list[PlannedWrite] = field(default_factory=list)  # a dry run's; KEPT_CHANGES kept
 
 
 def _run(row: RunRow) -> Run:
@@ -129,6 +146,7 @@ def _run(row: RunRow) -> Run:
         created_at=row.created_at,
         started_at=row.started_at,
         ended_at=row.ended_at,
+        limit=row.record_limit,
     )
 
 
@@ -243,6 +261,7 @@ class Runs:
         owner: str,
         retry_of: int | None = None,
         inputs: list[dict[str, Any]] | None = None,
+        limit: int | None = None,
     ) -> Run:
         """Create a running run holding the binding's lock; an unfinished run whose process died
         is marked interrupted and gives the lock up (its progress is in the cursor). `inputs`,
@@ -269,6 +288,7 @@ class Runs:
                 created_at=now,
                 started_at=now,
                 heartbeat_at=now,
+                record_limit=limit,
             )
             session.add(row)
             session.flush()
@@ -332,6 +352,8 @@ class Runs:
                 )
             for level, message in progress.logs:
                 session.add(RunLogRow(run_id=run_id, at=now, level=level, message=message))
+            if progress.planned:
+                self._keep_planned(session, run_id, progress.planned)
             if progress.cursor is not None and not row.dry_run:
                 cursor = session.get(CursorRow, (row.flow, row.source, row.destination))
                 if cursor is None:
@@ -341,6 +363,25 @@ class Runs:
                     session.add(cursor)
                 cursor.position, cursor.updated_at = progress.cursor, now
             return row.stop_requested
+
+    @staticmethod
+    def _keep_planned(session: Session, run_id: int, planned: list[PlannedWrite]) -> None:
+        """A dry run's planned writes, up to KEPT_CHANGES for the run: enough to check a
+        mapping by, never a copy of the whole source."""
+        kept = session.scalar(
+            select(func.count()).select_from(RunChangeRow).where(RunChangeRow.run_id == run_id)
+        )
+        for item in planned[: max(0, KEPT_CHANGES - (kept or 0))]:
+            session.add(
+                RunChangeRow(
+                    run_id=run_id,
+                    output=item.output,
+                    key=item.key,
+                    action=item.action,
+                    record=item.record,
+                    changes=item.changes,
+                )
+            )
 
     def log(self, run_id: int, level: str, message: str) -> None:
         with self._sessions.write() as session:
@@ -393,6 +434,23 @@ class Runs:
         with self._sessions.read() as session:
             row = session.get(RunInputRow, run_id)
             return None if row is None else list(row.records)
+
+    def planned(self, run_id: int) -> list[PlannedWrite]:
+        """The writes a dry run kept (its first KEPT_CHANGES), in the order it planned them."""
+        with self._sessions.read() as session:
+            rows = session.scalars(
+                select(RunChangeRow).where(RunChangeRow.run_id == run_id).order_by(RunChangeRow.id)
+            )
+            return [
+                PlannedWrite(
+                    r.output,
+                    r.key,
+                    r.action,
+                    None if r.record is None else dict(r.record),
+                    list(r.changes),
+                )
+                for r in rows
+            ]
 
     def failures(self, run_id: int) -> list[Failure]:
         with self._sessions.read() as session:

@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 from cartwire.resources import Platform
 from cartwire.resources.commercelayer.records import IN_CHARS, in_lists
+from cartwire.resources.writer import Change
 from tests.resources.cl_support import (
     EUR,
     EUROPE,
@@ -150,6 +151,9 @@ def test_dry_run_writes_nothing(platform: Platform, admin: Admin) -> None:
     changed = sku(1, name="Changed")
     planned = list(platform.upsert("skus", [changed, sku(2), changed, sku(1)], dry_run=True))
     assert outcomes(planned) == ["updated", "created", "unchanged", "updated"]
+    # each update's fields, against what the records before it in the batch would leave
+    assert planned[0].changes == (Change("name", "New 1", "Changed"),)
+    assert planned[3].changes == (Change("name", "Changed", "New 1"),)
     assert admin.writes() == 0
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from cartwire.resources import Platform, WriteResult
 from cartwire.resources.commercetools import CtWriter
+from cartwire.resources.writer import Change
 from tests.resources.ct_support import Admin, category, product, product_type
 
 Json = dict[str, Any]
@@ -220,3 +221,16 @@ def test_a_record_of_the_wrong_shape_fails_alone(platform: Platform, admin: Admi
     assert [(r.outcome, r.code) for r in results] == [("failed", "InvalidDraft"), ("created", None)]
     assert results[0].message
     assert "shape of a draft" in results[0].message
+
+
+def test_a_dry_run_tells_what_each_action_changes(platform: Platform, admin: Admin) -> None:
+    """A field a setter sets, with the staged value it replaces; any other action as itself."""
+    assert upsert_one(platform, draft()).outcome == "created"
+    desired = draft(name={"en": "Renamed"})
+    set_attribute(desired)
+    result = upsert_one(platform, desired, dry_run=True)
+    assert result.changes == (
+        Change("name", {"en": "Shirt 1", "de": "Hemd 1"}, {"en": "Renamed"}),
+        Change("setAttribute sku=SKU-000001-M name=color", None, {"value": "blue"}),
+        Change("publish", None, None),
+    )

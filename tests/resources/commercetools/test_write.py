@@ -14,6 +14,7 @@ import pytest
 from cartwire.http.errors import NotFound
 from cartwire.resources import Platform, WriteResult
 from cartwire.resources.commercetools import CtWriter
+from cartwire.resources.writer import Change
 from tests.resources.ct_support import Admin, category, channel, customer
 from tests.support import AsyncCountingTransport, CountingTransport, InFlight
 
@@ -76,6 +77,7 @@ def test_dry_run_writes_nothing(platform: Platform, admin: Admin) -> None:
     results = upsert(platform, "customers", records[:2], dry_run=True)
     assert outcomes(results) == ["updated", "created"]
     assert results[0].message == "dry run: setFirstName"
+    assert results[0].changes == (Change("firstName", "A", "B"),)
     assert admin.writes() == 0
     (same,) = upsert(platform, "customers", records[2:], dry_run=True)
     assert same.outcome == "unchanged"

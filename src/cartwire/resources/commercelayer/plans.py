@@ -3,8 +3,8 @@
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from cartwire.resources.commercelayer.records import Desired
-from cartwire.resources.writer import Outcome, WriteResult
+from cartwire.resources.commercelayer.records import Desired, linked_id
+from cartwire.resources.writer import Change, Outcome, WriteResult
 
 Action = Literal["create", "update", "unchanged", "failed"]
 Changes = tuple[dict[str, Any], dict[str, str | None]]
@@ -58,4 +58,17 @@ class Plan:
             outcome or OUTCOMES[self.action],
             id=None if shown is None else shown.get("id"),
             record=shown,
+            changes=self.changes() if self.action == "update" else None,
+        )
+
+    def changes(self) -> tuple[Change, ...]:
+        """The attributes and relationships this update sends, each with the value it replaces
+        (a relationship by its target's id)."""
+        current = self.current or {}
+        return (
+            *(Change(name, current.get(name), new) for name, new in self.attributes.items()),
+            *(
+                Change(name, linked_id(current.get(name)), new)
+                for name, new in self.relationships.items()
+            ),
         )

@@ -21,6 +21,7 @@ from typing import Any, ClassVar, TypeVar
 from cartwire.connectors.schema import Endpoint
 from cartwire.http.client import ApiClient
 from cartwire.http.errors import ApiError, Conflict
+from cartwire.resources.commercetools.changes import Scoped, changes
 from cartwire.resources.commercetools.compare import Action, Json
 from cartwire.resources.commercetools.lookup import (
     NaturalKey,
@@ -71,6 +72,11 @@ class CtWriter(Writer):
     def actions(self, current: Json, desired: Json) -> list[Action]:
         """The update actions that make `current` what `desired` (a draft, references by id
         where they resolved) says; none when nothing differs."""
+
+    def setters_in(self, current: Json) -> Scoped:
+        """The `Setter`s behind `actions`, each with the part of `current` its field is in, by
+        action name: what tells a dry run's changes field by field (`changes.changes`)."""
+        return {}
 
     def draft(self, desired: Json) -> Json:
         """The body that creates `desired`."""
@@ -213,8 +219,14 @@ class CtWriter(Writer):
                 if not actions:
                     return WriteResult(label, "unchanged", current["id"], record=current), current
                 names = ", ".join(a["action"] for a in actions)
-                message = f"dry run: {names}"
-                return WriteResult(label, "updated", current["id"], message=message), current
+                result = WriteResult(
+                    label,
+                    "updated",
+                    current["id"],
+                    message=f"dry run: {names}",
+                    changes=changes(actions, self.setters_in(current)),
+                )
+                return result, current
             result, after = await self._apply(current, desired, label)
             return result, after
         except (ApiError, DraftError) as exc:

@@ -9,6 +9,7 @@ password is only ever sent on create (the platform never returns it to compare w
 from typing import Any
 
 from cartwire.resources.commercetools.base import CtWriter
+from cartwire.resources.commercetools.changes import Scoped, scoped
 from cartwire.resources.commercetools.compare import Action, Json, Setter, same, setter_actions
 from cartwire.resources.commercetools.custom import custom_actions
 
@@ -45,6 +46,9 @@ class CustomerWriter(CtWriter):
             *address_actions(current, desired),
             *custom_actions(current, desired, replace="custom" in self.replace),
         ]
+
+    def setters_in(self, current: Json) -> Scoped:
+        return scoped((current, CUSTOMER))
 
     def created(self, body: Json) -> Json:
         customer: Json = body.get("customer", body)  # a create answers {"customer": …}

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from cartwire.resources.commercetools.base import CtWriter, DraftError
+from cartwire.resources.commercetools.changes import Scoped, scoped
 from cartwire.resources.commercetools.compare import (
     Action,
     Json,
@@ -56,6 +57,9 @@ class ProductWriter(CtWriter):
             *data_actions,
             *publish_actions(current["masterData"], desired, changes_staged=bool(data_actions)),
         ]
+
+    def setters_in(self, current: Json) -> Scoped:
+        return scoped((current, PRODUCT), (current["masterData"]["staged"], PRODUCT_DATA))
 
 
 def category_actions(staged: Json, desired: Json) -> list[Action]:

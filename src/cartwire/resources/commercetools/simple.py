@@ -8,6 +8,7 @@ creation, so they never appear here.
 from typing import ClassVar
 
 from cartwire.resources.commercetools.base import CtWriter
+from cartwire.resources.commercetools.changes import Scoped, scoped
 from cartwire.resources.commercetools.compare import Action, Json, Setter, setter_actions
 from cartwire.resources.commercetools.custom import custom_actions
 
@@ -22,6 +23,9 @@ class SetterWriter(CtWriter):
             *setter_actions(self.setters, current, desired),
             *custom_actions(current, desired, replace="custom" in self.replace),
         ]
+
+    def setters_in(self, current: Json) -> Scoped:
+        return scoped((current, self.setters))
 
 
 class InventoryWriter(SetterWriter):
