@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from cartwire.resources import Platform, WriteResult
+from cartwire.resources.writer import Change
 from tests.resources.ct_support import Admin, category, customer
 
 Json = dict[str, Any]
@@ -137,3 +138,16 @@ def test_a_concurrent_change_between_read_and_write_survives(
     assert result.outcome == "updated"
     assert platform.api.stats.statuses[409] == 1  # ours met their change, re-read, merged again
     assert fields(platform, path) == {"segment": "gold", "source": "crm", "tier": "A"}
+
+
+def test_a_dry_run_tells_each_custom_field_it_would_set(platform: Platform, admin: Admin) -> None:
+    gold = customer(1, password="x", custom={"type": TYPE, "fields": {"segment": "gold"}})
+    upsert(platform, "customers", [gold])
+    admin.clear_counters()
+    changed = customer(1, custom={"fields": {"segment": "silver", "tier": "A"}})
+    (planned,) = upsert(platform, "customers", [changed], dry_run=True)
+    assert planned.changes == (
+        Change("custom.fields.segment", "gold", "silver"),
+        Change("custom.fields.tier", None, "A"),
+    )
+    assert admin.writes() == 0

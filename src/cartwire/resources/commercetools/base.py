@@ -224,7 +224,7 @@ class CtWriter(Writer):
                     "updated",
                     current["id"],
                     message=f"dry run: {names}",
-                    changes=changes(actions, self.setters_in(current)),
+                    changes=changes(actions, self.setters_in(current), current),
                 )
                 return result, current
             result, after = await self._apply(current, desired, label)

@@ -2,7 +2,8 @@
 chose (so a dry run shows what a run would send, with no second comparison).
 
 An action made by a `Setter` sets one field: its change is that field, the value the resource
-has and the value the action sets. Any other action (a variant added, an attribute set on one
+has and the value the action sets; so does `setCustomField` (`custom.fields.NAME`, merged
+custom fields: `custom`). Any other action (a variant added, an attribute set on one
 variant, an address moved) is told as itself: the action with what identifies its target
 (`setAttribute sku=A-1 name=color`) as the field, nothing as the old value, and the rest of the
 action as the new one.
@@ -26,12 +27,16 @@ def scoped(*groups: tuple[Json, Iterable[Setter]]) -> dict[str, tuple[Json, Sett
     return {setter.action: (scope, setter) for scope, setters in groups for setter in setters}
 
 
-def changes(actions: Iterable[Action], setters: Scoped) -> tuple[Change, ...]:
-    return tuple(_change(action, setters) for action in actions)
+def changes(actions: Iterable[Action], setters: Scoped, current: Json) -> tuple[Change, ...]:
+    return tuple(_change(action, setters, current) for action in actions)
 
 
-def _change(action: Action, setters: Scoped) -> Change:
+def _change(action: Action, setters: Scoped, current: Json) -> Change:
     name = action["action"]
+    if name == "setCustomField":
+        fields = (current.get("custom") or {}).get("fields") or {}
+        field = action["name"]
+        return Change(f"custom.fields.{field}", fields.get(field), action.get("value"))
     if name in setters:
         scope, setter = setters[name]
         return Change(
