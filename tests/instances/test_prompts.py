@@ -1,84 +1,81 @@
-"""`cartwire instances add` at a terminal: it prompts for each missing field, in the seed's order,
-with the label, default and help text, and never echoes the secret."""
+"""What `cartwire instances add` asks at a terminal: each missing field in the seed's order, with
+its label and help, marked required, with its allowed values, a secret marked "input hidden"
+and never echoed; one-value constants and advanced fields only with --advanced."""
 
-import fcntl
-import os
-import select
-import subprocess
-import termios
-import time
 from pathlib import Path
 
 from cartwire.sandbox.manager import Sandbox
-from tests.support import CARTWIRE
+from tests.instances.terminal import Pty
+
+REGIONS = (
+    "us-central1.gcp, us-east-2.aws, europe-west1.gcp, eu-central-1.aws, australia-southeast1.gcp"
+)
+SCOPE = "Scope (required)"
+CLIENT_ID = "Client ID (required)"
+SECRET = "Secret (required; input hidden)"
+PROJECT_KEY = "Project key (required)"
+REGION = f"Commercetools server region (required; one of {REGIONS}) [europe-west1.gcp]"
+TOKEN_KEY = "Response authentication token key (required) [access_token]"
 
 
-def _read_until(fd: int, needle: str, seen: list[str], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while needle not in "".join(seen):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no {needle!r} in {''.join(seen)!r}")
-        ready, _, _ = select.select([fd], [], [], 0.2)
-        if ready:
-            try:
-                seen.append(os.read(fd, 4096).decode(errors="replace"))
-            except OSError:
-                break
-
-
-def _own_terminal() -> None:
-    """Make the pty the child's controlling terminal, so getpass can switch echo off on it."""
-    os.setsid()
-    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-
-
-def test_prompts_in_seed_order(tmp_path: Path, ct: Sandbox) -> None:
-    creds = ct.credentials
-    master, slave = os.openpty()
-    process = subprocess.Popen(
-        [
-            CARTWIRE,
-            "instances",
-            "add",
-            "commercetools",
-            "--name",
-            "typed",
-            "--set",
-            f"auth_url={creds['auth_url']}",
-            "--set",
-            f"api_url={creds['api_url']}",
-            "--json",
-        ],
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env={**os.environ, "CARTWIRE_HOME": str(tmp_path), "COLUMNS": "200"},
-        preexec_fn=_own_terminal,
-    )
-    os.close(slave)
-    answers = [
-        ("Scope:", creds["scope"]),
-        ("Client ID:", creds["client_id"]),
-        ("Secret:", creds["client_secret"]),
-        ("Project key:", creds["project_key"]),
-        ("Commercetools server region [europe-west1.gcp]:", ""),
-        ("Grant type [client_credentials]:", ""),
-        ("Response authentication token key [access_token]:", ""),
-        ("Client type [confidential]:", ""),
-    ]
-    seen: list[str] = []
-    for prompt, answer in answers:
-        # click writes the label, then the reader writes " " once it reads (for a hidden
-        # prompt: once echo is off, flushing anything typed earlier), so wait for the space.
-        _read_until(master, prompt + " ", seen)
-        os.write(master, f"{answer}\n".encode())
-    _read_until(master, '"tested": true', seen)
-    process.wait(timeout=30)
-    os.close(master)
-    transcript = "".join(seen)
-    assert process.returncode == 0, transcript
-    positions = [transcript.index(prompt) for prompt, _ in answers]
+def _typed(home: Path, ct: Sandbox, prompts: list[tuple[str, str]], *args: str) -> str:
+    """Answer `prompts` in order (no credential test: the default hosts are not the sandbox);
+    the transcript."""
+    with Pty(
+        home, "instances", "add", "commercetools", "--name", "typed", "--no-test", *args
+    ) as pty:
+        for prompt, answer in prompts:
+            pty.answer(prompt, answer)
+        code, transcript = pty.finish()
+    assert code == 0, transcript
+    positions = [transcript.index(prompt + ": ") for prompt, _ in prompts]
     assert positions == sorted(positions)
+    assert "added instance typed" in transcript
+    return transcript
+
+
+def _basic(ct: Sandbox) -> list[tuple[str, str]]:
+    creds = ct.credentials
+    return [
+        (SCOPE, creds["scope"]),
+        (CLIENT_ID, creds["client_id"]),
+        (SECRET, creds["client_secret"]),
+        (PROJECT_KEY, creds["project_key"]),
+        (REGION, ""),
+        (TOKEN_KEY, ""),
+    ]
+
+
+def test_prompts_in_seed_order_marked_required_with_the_regions(
+    tmp_path: Path, ct: Sandbox
+) -> None:
+    transcript = _typed(tmp_path, ct, _basic(ct))
     assert "The scopes selected when your API client was created" in transcript
-    assert creds["client_secret"] not in transcript
-    assert "Auth URL" not in transcript  # advanced fields are not prompted
+    assert ct.credentials["client_secret"] not in transcript
+
+
+def test_the_secret_prompt_says_input_hidden(tmp_path: Path, ct: Sandbox) -> None:
+    transcript = _typed(tmp_path, ct, _basic(ct))
+    assert f"{SECRET}: " in transcript
+    assert "Scope (required; input hidden)" not in transcript  # only the secret says so
+
+
+def test_one_value_constants_are_not_asked_without_advanced(tmp_path: Path, ct: Sandbox) -> None:
+    transcript = _typed(tmp_path, ct, _basic(ct))
+    assert "Grant type" not in transcript
+    assert "Client type" not in transcript
+    assert "Auth URL" not in transcript  # nor the advanced fields
+
+
+def test_advanced_asks_the_constants_and_the_urls(tmp_path: Path, ct: Sandbox) -> None:
+    basic = _basic(ct)
+    prompts = [
+        *basic[:5],
+        ("Grant type (required; one of client_credentials) [client_credentials]", ""),
+        (TOKEN_KEY, ""),
+        ("Client type (required; one of confidential) [confidential]", ""),
+        ("Auth URL", ct.url),
+        ("API URL", ct.url),
+    ]
+    transcript = _typed(tmp_path, ct, prompts, "--advanced")
+    assert "Base URL of the authorization service" in transcript

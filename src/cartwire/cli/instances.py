@@ -5,6 +5,7 @@ import sys
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from cartwire.cli.common import (
@@ -27,7 +28,10 @@ from cartwire.instances import (
     Settings,
     TestResult,
 )
+from cartwire.instances.sandboxes import NoSandbox
+from cartwire.instances.wizard import Question, Request, Wizard
 from cartwire.logs import MASK, register_secret
+from cartwire.sandbox.processes import SandboxError
 from cartwire.store import InstanceExists, InstanceNotFound, InstanceRecord, Store
 
 app = typer.Typer(no_args_is_help=True, help="Connector instances: one account's credentials.")
@@ -75,13 +79,12 @@ HANDLERS = {
     InvalidFields: _problems,
     CredentialsRejected: _rejected,
     ConnectorError: lambda exc: fail(str(exc), USAGE),
-    InstanceNotFound: lambda exc: fail(
-        f"no instance named {exc}; see `cartwire instances list`", USAGE
-    ),
+    InstanceNotFound: lambda exc: fail(f"{exc}; see `cartwire instances list`", USAGE),
     InstanceInUse: lambda exc: fail(str(exc), USAGE),
+    NoSandbox: lambda exc: fail(str(exc), USAGE),
+    SandboxError: lambda exc: fail(str(exc), FAILED),
     InstanceExists: lambda exc: fail(
-        f"an instance named {exc} already exists; choose another name or use "
-        "`cartwire instances update`",
+        f"{exc}; choose another name or use `cartwire instances update`",
         USAGE,
     ),
 }
@@ -164,25 +167,29 @@ def gather(
     return values
 
 
-def prompt_missing(method: AuthMethod, values: dict[str, str], advanced: bool) -> None:
-    """Ask for each field not given, in the connector's order, when a person is at the keyboard."""
-    if not sys.stdin.isatty():
-        return
-    for field in method.fields:
-        if field.key in values or (field.advanced and not advanced):
-            continue
-        err.print(f"[bold]{field.label}[/bold] ({field.key}): {field.help}", soft_wrap=True)
+class Console:
+    """The wizard's terminal: questions and messages on stderr, so `--json` output stays clean."""
+
+    def ask(self, question: Question) -> str:
+        field = question.field
+        err.print(
+            f"[bold]{escape(field.label)}[/bold] ({field.key}): {escape(field.help)}",
+            soft_wrap=True,
+        )
         answer = typer.prompt(
-            f"{field.label}",
-            default=field.default or ("" if not field.required else None),
+            question.prompt,
+            default=question.default or "",
             hide_input=field.secret,
-            show_default=not field.secret,
+            show_default=bool(question.default) and not field.secret,
             err=True,
         )
-        if answer:
-            values[field.key] = str(answer)
-            if field.secret:
-                register_secret(values[field.key])
+        return str(answer)
+
+    def confirm(self, text: str) -> bool:
+        return typer.confirm(text, default=False, err=True)
+
+    def say(self, text: str) -> None:
+        err.print(text, markup=False, soft_wrap=True)
 
 
 def _settings(
@@ -221,19 +228,48 @@ def add(
     rate_limit_amount: AmountOption = None,
     rate_limit_unit: UnitOption = None,
     pool: PoolOption = None,
-    advanced: Annotated[bool, typer.Option(help="Also prompt for advanced fields.")] = False,
+    advanced: Annotated[
+        bool,
+        typer.Option(
+            help="Also ask for the advanced fields (auth_url, api_url: another host, a proxy) "
+            "and for the fields that allow only one value."
+        ),
+    ] = False,
+    sandbox: Annotated[
+        bool,
+        typer.Option(
+            help="Fill in the URLs and credentials of the running sandbox (`cartwire sandbox "
+            "up`) instead of asking for them."
+        ),
+    ] = False,
     no_test: NoTestOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Add an instance: prompt for missing fields, validate, test by fetching a token, save."""
+    """Add an instance: ask for the missing fields (at a terminal), test by fetching a token, save.
+
+    At a terminal each answer is checked as it is typed, and a failed test asks again for the
+    secret (or the URLs). The URLs default to the platform's public hosts: for a local sandbox
+    use --sandbox (or take the wizard's offer when one is running); for another host use
+    --advanced or --set auth_url=… --set api_url=….
+    """
     with errors_as_messages(HANDLERS):
         method = get_connector(connector).auth_method(auth_method)
         values = gather(method, sets, set_envs, stdin_key)
-        prompt_missing(method, values, advanced)
         settings = _settings(None, timezone, rate_limit_amount, rate_limit_unit, pool)
-        record = _instances().add(
-            connector, name, values, settings, test=not no_test, auth_method=auth_method
-        )
+        instances = _instances()
+        if sys.stdin.isatty():
+            request = Request(connector, name, values, settings, auth_method, not no_test, sandbox)
+            record = Wizard(instances, Console(), advanced=advanced).add(request)
+        else:
+            record = instances.add(
+                connector,
+                name,
+                values,
+                settings,
+                test=not no_test,
+                auth_method=auth_method,
+                sandbox=sandbox,
+            )
     if as_json:
         emit_json({**describe(record), "tested": not no_test})
     else:

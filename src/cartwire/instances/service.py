@@ -21,6 +21,7 @@ from cartwire.auth import (
 from cartwire.connectors import AuthMethod, Connector, get_connector
 from cartwire.connectors.schema import render
 from cartwire.http.ratelimit import UNITS as RATE_UNITS
+from cartwire.instances.sandboxes import require_sandbox, with_sandbox
 from cartwire.instances.validation import (
     NAME_PATTERN,
     FieldProblem,
@@ -29,7 +30,7 @@ from cartwire.instances.validation import (
     resolved,
     validate,
 )
-from cartwire.store import CachedToken, InstanceRecord, Store
+from cartwire.store import CachedToken, InstanceExists, InstanceRecord, Store
 from cartwire.store.runs import Runs
 
 log = logging.getLogger("cartwire.instances")
@@ -202,7 +203,33 @@ class Instances:
         *,
         test: bool = True,
         auth_method: str | None = None,
+        sandbox: bool = False,
     ) -> InstanceRecord:
+        """`sandbox`: fill in the fields the running sandbox hands out (given values win)."""
+        self.check_new(name)
+        if sandbox:
+            method = get_connector(connector_name).auth_method(auth_method)
+            given = with_sandbox(require_sandbox(connector_name), method, given)
+        record = self.prepare(connector_name, name, given, settings, auth_method)
+        if test:
+            self._require_valid(record)
+        return self.save(record)
+
+    def check_new(self, name: str) -> None:
+        """Refuse a bad or taken name up front, before anyone types (or tests) credentials."""
+        check_name(name)
+        if name in self.store.instance_names():
+            raise InstanceExists(name)
+
+    def prepare(
+        self,
+        connector_name: str,
+        name: str,
+        given: dict[str, str],
+        settings: Settings | None = None,
+        auth_method: str | None = None,
+    ) -> InstanceRecord:
+        """The record `add` would save, every field checked, but neither tested nor saved."""
         check_name(name)
         connector = get_connector(connector_name)
         method = connector.auth_method(auth_method)
@@ -210,7 +237,7 @@ class Instances:
         settings.check()
         values = validate(method, given)
         plain, secrets_ = _split(method, values)
-        record = InstanceRecord(
+        return InstanceRecord(
             name=name,
             connector=connector.name,
             auth_method=method.key,
@@ -221,8 +248,9 @@ class Instances:
             rate_limit_unit=settings.rate_limit_unit,
             pool=settings.pool,
         )
-        if test:
-            self._require_valid(record)
+
+    def save(self, record: InstanceRecord) -> InstanceRecord:
+        """Store a record from `prepare` (the caller has tested it, or chose not to)."""
         return self.store.add_instance(record)
 
     def get(self, name: str) -> InstanceRecord:

@@ -44,23 +44,37 @@ def check_name(name: str) -> None:
         )
 
 
+def is_constant(field: CredentialField) -> bool:
+    """A field with a single allowed value: asking for it only gives a chance to get it wrong."""
+    return field.choices is not None and len(field.choices) == 1
+
+
+def allowed_values(field: CredentialField, values: dict[str, str]) -> list[str] | None:
+    """The choices a field is held to, given the other values (none once they free it)."""
+    if any(values.get(other) for other in field.choices_unless_set):
+        return None
+    return field.choices
+
+
 def _shown(field: CredentialField, value: str) -> str:
     return "the given value" if field.secret else repr(value)
 
 
 def _check_field(field: CredentialField, value: str, values: dict[str, str]) -> str | None:
+    if not value:
+        return f"required; {field.help}" if field.required else None
     if field.kind == "url":
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             return f"expected an http(s) URL such as https://host.example.com, got {value!r}"
-    free_choice = any(values.get(other) for other in field.choices_unless_set)
-    if field.choices and not free_choice and value not in field.choices:
+    choices = allowed_values(field, values)
+    if choices and value not in choices:
         hint = (
             f" (or set {' or '.join(field.choices_unless_set)} for another host)"
             if field.choices_unless_set
             else ""
         )
-        return f"expected one of {', '.join(field.choices)}{hint}, got {_shown(field, value)}"
+        return f"expected one of {', '.join(choices)}{hint}, got {_shown(field, value)}"
     if field.pattern:
         items = value.split(field.list_separator) if field.list_separator else [value]
         for item in filter(None, items):
@@ -76,6 +90,19 @@ def _check_field(field: CredentialField, value: str, values: dict[str, str]) -> 
     return None
 
 
+def _with_defaults(method: AuthMethod, given: dict[str, str]) -> dict[str, str]:
+    return {f.key: given.get(f.key, "").strip() or (f.default or "") for f in method.fields}
+
+
+def problem_with(
+    method: AuthMethod, field: CredentialField, value: str, given: dict[str, str]
+) -> str | None:
+    """What `validate` would say about this one value beside the others given so far, so a
+    wizard can re-ask just this field."""
+    values = _with_defaults(method, {**given, field.key: value})
+    return _check_field(field, values[field.key], values)
+
+
 def validate(method: AuthMethod, given: dict[str, str]) -> dict[str, str]:
     """The complete, checked set of values: given ones plus defaults for those left out."""
     problems = [
@@ -87,17 +114,9 @@ def validate(method: AuthMethod, given: dict[str, str]) -> dict[str, str]:
         for key in given
         if key not in {f.key for f in method.fields}
     ]
-    values: dict[str, str] = {}
+    values = _with_defaults(method, given)
     for field in method.fields:
-        value = given.get(field.key, "").strip()
-        values[field.key] = value or (field.default or "")
-    for field in method.fields:
-        value = values[field.key]
-        if not value:
-            if field.required:
-                problems.append(FieldProblem(field.key, field.label, f"required; {field.help}"))
-            continue
-        message = _check_field(field, value, values)
+        message = _check_field(field, values[field.key], values)
         if message:
             problems.append(FieldProblem(field.key, field.label, message))
     if problems:
