@@ -279,6 +279,8 @@ def run(
         store = Store.open()
         bound = _bound(store, flow_file, source, destination)
         runner = FlowRunner(store, flow_file.flow, flow_file.text, *bound)
+        if not full and (change := runner.mapping_change()):
+            err.print(change, soft_wrap=True)
         with progress_bar(not as_json, flow_file.flow.name, dry_run) as update:
             result = runner.run(full=full, dry_run=dry_run, progress=update, limit=limit)
         planned = preview.kept(runner.runs, result) if result.dry_run else None

@@ -5,18 +5,21 @@ How: a page is read, processed, and written by idempotent upserts keyed by natur
 then is the page's progress committed in one store transaction — the paginator's checkpoint,
 the counts and the failed records. A crash before that commit repeats the page, which the
 upserts turn into "unchanged"; a crash after it continues with the next page. The incremental
-cursor moves only when a read has finished with every record accepted, to the newest change it
-saw: pages come in id order, so an earlier position could skip records not yet read.
+cursor (`cartwire.flows.cursor`) moves only when a read has finished with every record
+accepted: pages come in id order, so an earlier position could skip records not yet read. A
+run passes over the records the cursor lists as already processed before it processes the page,
+and runs in full when the flow's mapping differs from the one the cursor was left with.
 """
 
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from cartwire.connectors import get_connector
 from cartwire.connectors.schema import Endpoint
+from cartwire.flows.cursor import SETTLE, Cursor, Window, instant, mapping_digest
 from cartwire.flows.lookups import MemoryLookups
 from cartwire.flows.paths import get as get_path
 from cartwire.flows.preview import planned
@@ -30,9 +33,6 @@ from cartwire.resources.writer import WriteResult
 from cartwire.store import Store
 from cartwire.store.runs import KEPT_CHANGES, Failure, PageProgress, PlannedWrite, Run, Runs
 
-# Records written within this margin before the cursor are read again on the next run, so a
-# write that became visible late (clock skew, replication) is not skipped.
-SETTLE = timedelta(seconds=60)
 MAPPING = "mapping"  # the code of a record that failed in the flow's steps, not at the platform
 
 
@@ -51,16 +51,6 @@ Progress = Callable[[str, Tally], None]  # (event, counts of the page just commi
 
 class FlowError(RuntimeError):
     """The flow cannot run with these instances (wrong connector, unknown endpoint …)."""
-
-
-def _iso(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 @dataclass
@@ -122,8 +112,14 @@ class FlowRunner:
         """Run the flow; with `records` (a webhook's payload) those are processed instead of
         reading the source, and the incremental cursor stays where it is. `on_start` learns
         the run (its id) as soon as it exists, before the work begins. With `limit` the run
-        reads at most that many source records (a preview) and leaves the cursor alone."""
+        reads at most that many source records (a preview) and leaves the cursor alone. A read
+        whose flow changed since the cursor was saved runs in full (`mapping_change`), and says
+        so in the run's log."""
+        changed = None if full or records is not None else self.mapping_change()
+        full = full or changed is not None
         run = self._start(trigger, full=full, dry_run=dry_run, inputs=records, limit=limit)
+        if changed is not None:
+            self.runs.log(run.id, "info", changed)
         if on_start is not None:
             on_start(run)
         if records is not None:
@@ -234,10 +230,32 @@ class FlowRunner:
             self.runs.finish(run.id, "failed", error=_describe(exc))
             raise
 
+    def _tables(self) -> dict[str, dict[str, str]]:
+        return {table: self.runs.lookup_table(table) for table in self.flow.lookup_tables()}
+
     def _lookups(self) -> MemoryLookups:
-        return MemoryLookups(
-            {table: self.runs.lookup_table(table) for table in self.flow.lookup_tables()}
-        )
+        return MemoryLookups(self._tables())
+
+    # -- the cursor --------------------------------------------------------------------------
+
+    def _cursor(self) -> Cursor | None:
+        position = self.runs.cursor(self.flow.name, self.source_name, self.destination_name)
+        return Cursor.load(position, self.settle)
+
+    def _mapping(self) -> str:
+        return mapping_digest(self.flow, self._tables())
+
+    def mapping_change(self) -> str | None:
+        """Why the next run will be a full one although it was not asked to: the flow's mapping
+        (or a lookup table it reads) differs from the one the cursor's records were written
+        with, so the records before the cursor would keep the old mapping. None otherwise
+        (also for a cursor saved before digests were kept: taken as unchanged)."""
+        if not self.flow.source.incremental:
+            return None
+        cursor = self._cursor()
+        if cursor is None or cursor.mapping is None or cursor.mapping == self._mapping():
+            return None
+        return f"flow {self.flow.name} changed since the last successful run: running in full"
 
     # -- the page loop -----------------------------------------------------------------------
 
@@ -256,25 +274,32 @@ class FlowRunner:
             self.runs.finish(run.id, status, error=_describe(exc))
             raise
 
-    def _since(self, run: Run) -> datetime | None:
-        """Where an incremental read starts: the saved cursor minus the settle margin."""
-        if run.checkpoint is not None:
-            return _iso(run.checkpoint.get("since"))
+    def _since(self, run: Run) -> tuple[datetime | None, Cursor | None]:
+        """Where the read starts, and the cursor whose listed records it passes over (None for
+        a full read). A resumed run reads the cursor again: it moves only when a run ends."""
         if run.full or not self.flow.source.incremental:
-            return None
-        cursor = self.runs.cursor(self.flow.name, self.source_name, self.destination_name)
-        at = _iso(cursor.get("updated_at")) if cursor else None
-        return at - self.settle if at else None
+            return (instant(run.checkpoint.get("since")) if run.checkpoint else None), None
+        cursor = self._cursor()
+        if run.checkpoint is not None:
+            return instant(run.checkpoint.get("since")), cursor
+        return (cursor.since if cursor else None), cursor
 
     def _pages(
         self, run: Run, source: Platform, destination: Platform, progress: Progress | None
     ) -> str:
-        since = self._since(run)
-        resume = run.checkpoint.get("paging") if run.checkpoint else None
+        since, cursor = self._since(run)
+        checkpoint = run.checkpoint or {}
         # The newest change the read has seen: pages come in id order (full reads, Commerce
         # Layer windows), not in time order, so the cursor may only move there once the whole
-        # read is done, and only if the destination accepted every record.
-        newest = run.checkpoint.get("newest") if run.checkpoint else None
+        # read is done, and only if the destination accepted every record. The records it
+        # lists are not checkpointed: a resumed run lists only what it read itself, and the
+        # next run processes the others again (unchanged), at no risk.
+        window = Window(
+            self.settle,
+            start=since,
+            newest=checkpoint.get("newest"),
+            horizon=instant(checkpoint.get("horizon")),
+        )
         lookups = self._lookups()
         stop_on_error = self.flow.settings.on_record_error == "stop"
         read = run.counts.get("read", 0)  # (a resumed run has read some already)
@@ -282,14 +307,17 @@ class FlowRunner:
             self.flow.source.endpoint,
             filters=self.flow.source.filters or None,
             since=since,
-            resume=resume,
+            resume=checkpoint.get("paging"),
             page_size=self.flow.source.page_size,
         ):
-            records = page.records if run.limit is None else page.records[: run.limit - read]
+            window.served(page.served_at)
+            fresh = self._unseen(page.records, cursor, window)
+            records = fresh if run.limit is None else fresh[: run.limit - read]
             read += len(records)
             work = self._process_page(run, records, lookups, destination)
-            newest = self._newest(records, newest)
-            stop = self.runs.commit_page(run.id, self._progress(since, work, page.state, newest))
+            if len(fresh) < len(page.records):
+                work.tally.add("seen", len(page.records) - len(fresh))
+            stop = self.runs.commit_page(run.id, self._progress(since, work, page.state, window))
             if progress:
                 progress("page", work.tally)
             if work.failures and stop_on_error:
@@ -307,26 +335,42 @@ class FlowRunner:
                 message = f"limited to {run.limit:,} source records (--limit); the cursor stays"
                 self.runs.log(run.id, "info", message)
                 return self._final_status(run.id)
+        return self._read_done(run, window)
+
+    def _unseen(
+        self, records: list[dict[str, Any]], cursor: Cursor | None, window: Window
+    ) -> list[dict[str, Any]]:
+        """The records of a page the cursor does not list as processed, in page order; all of
+        them go into the window."""
+        endpoint = self._source_endpoint()
+        stamp, primary = endpoint.updated_at or "updated_at", endpoint.primary_key
+        fresh = []
+        for record in records:
+            value, key = get_path(record, stamp), get_path(record, primary)
+            key = None if key is None else str(key)
+            window.saw(value, key)
+            if cursor is None or not cursor.taken(instant(value), key):
+                fresh.append(record)
+        return fresh
+
+    def _read_done(self, run: Run, window: Window) -> str:
+        """The status of a finished read; a successful incremental one saves its cursor (once:
+        a run resumed after that commit keeps it as it is)."""
         status = self._final_status(run.id)
-        if self.flow.source.incremental and newest and status == "succeeded":
+        done = self.runs.get(run.id)
+        if seen := done.counts.get("seen", 0):
+            self.runs.log(
+                run.id, "info", f"passed over {seen:,} records an earlier run already processed"
+            )
+        checkpoint = done.checkpoint or {}
+        if not self.flow.source.incremental or status != "succeeded" or checkpoint.get("cursor"):
+            return status
+        position = window.position(self._mapping())
+        if position is not None:
             self.runs.commit_page(
-                run.id,
-                PageProgress(
-                    checkpoint=self.runs.get(run.id).checkpoint, cursor={"updated_at": newest}
-                ),
+                run.id, PageProgress(checkpoint={**checkpoint, "cursor": True}, cursor=position)
             )
         return status
-
-    def _newest(self, records: list[dict[str, Any]], newest: str | None) -> str | None:
-        """The latest updated-at among `records` and `newest`, kept as the platform wrote it."""
-        field = self._source_endpoint().updated_at or "updated_at"
-        best, best_at = newest, _iso(newest)
-        for record in records:
-            value = get_path(record, field)
-            at = _iso(value)
-            if at is not None and (best_at is None or at > best_at):
-                best, best_at = value, at
-        return best
 
     def _process_page(
         self,
@@ -422,14 +466,16 @@ class FlowRunner:
         since: datetime | None,
         work: _PageWork,
         paging: dict[str, Any] | None = None,
-        newest: str | None = None,
+        window: Window | None = None,
         *,
         done: bool = False,
     ) -> PageProgress:
+        horizon = window.horizon if window else None
         checkpoint: dict[str, Any] = {
             "since": since.isoformat() if since else None,
             "paging": paging,
-            "newest": newest,
+            "newest": window.newest if window else None,
+            "horizon": horizon.isoformat() if horizon else None,
         }
         if done:  # a run of given records committed its only page: resuming just ends it
             checkpoint["done"] = True

@@ -9,6 +9,8 @@ import gc
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -24,6 +26,9 @@ class Page:
     number: int
     total: int | None  # the collection's size when the platform says it
     state: dict[str, Any]  # the paginator's checkpoint after this page
+    # The server's clock when it answered (its `Date` header), None without one: lets an
+    # incremental read tell which changes had time to become visible (cartwire.flows.cursor).
+    served_at: datetime | None = None
 
 
 OnPage = Callable[[Page], None]
@@ -105,8 +110,27 @@ class _Walk:
         records = self.paginator.records(body)
         more = self.paginator.advance(self.request, response, body, records)
         self.number += 1
-        page = Page(records, self.number, self.paginator.total(body), self.paginator.state())
+        page = Page(
+            records,
+            self.number,
+            self.paginator.total(body),
+            self.paginator.state(),
+            served_at(response),
+        )
         return page, more
+
+
+def served_at(response: httpx.Response) -> datetime | None:
+    """The time in the response's `Date` header (whole seconds, rounded down by the server),
+    None when it has none or it cannot be read."""
+    header = response.headers.get("date")
+    if not header:
+        return None
+    try:
+        moment = parsedate_to_datetime(header)
+    except (TypeError, ValueError):
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def pages(

@@ -1,0 +1,69 @@
+"""`cartwire demo` twice, through the real CLI: the first run seeds the sandboxes and syncs
+everything, the second ("again: incremental, writes nothing") processes no record at all."""
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from cartwire.demo import FLOWS
+from cartwire.sandbox.manager import Sandbox
+from tests.support import run_cli
+
+PRODUCTS = 40
+# Lookups and writes of the flows' destinations (the sandboxes count paths without queries).
+DESTINATION_PATHS = ("/api/skus", "/api/prices", "/api/stock_items", "/cartwire-sandbox/orders")
+
+
+def _demo(home: Path) -> list[dict[str, Any]]:
+    done = run_cli(home, "demo", "--products", str(PRODUCTS), "--json", timeout=600)
+    assert done.returncode == 0, done.stderr
+    runs: list[dict[str, Any]] = json.loads(done.stdout)
+    return runs
+
+
+def _counted(sandbox: Sandbox) -> dict[str, int]:
+    paths: dict[str, int] = httpx.get(f"{sandbox.url}/_sandbox/counters").json()["paths"]
+    return paths
+
+
+def _processed(run: dict[str, Any]) -> dict[str, int]:
+    return {k: run[k] for k in ("read", "created", "updated", "unchanged", "failed")}
+
+
+def test_the_second_demo_run_reads_and_writes_nothing(
+    tmp_path: Path, cartwire_home: Path, ct: Sandbox, cl: Sandbox
+) -> None:
+    """The one thing a second run reads is the demo's own echo: the Commerce Layer customers
+    that `ct-customers-to-cl-customers` wrote after `cl-customers-to-ct-customers` had read
+    them (a real change at the source, found unchanged); a third run reads nothing at all."""
+    # The demo finds the sandboxes this test session started (and reset) instead of its own.
+    shutil.copy(cartwire_home / "sandbox.json", tmp_path / "sandbox.json")
+    first = {r["flow"]: r for r in _demo(tmp_path)}
+    assert list(first) == [name for name, _, _ in FLOWS]
+    assert all(r["status"] == "succeeded" for r in first.values()), first
+    assert sum(r["created"] for r in first.values()) > PRODUCTS
+    back = first["ct-customers-to-cl-customers"]
+    echo = back["created"] + back["updated"]
+
+    for again in (1, 2):
+        for sandbox in (ct, cl):
+            httpx.delete(f"{sandbox.url}/_sandbox/counters").raise_for_status()
+        runs = {r["flow"]: r for r in _demo(tmp_path)}
+        for name, run in runs.items():
+            assert run["status"] == "succeeded", run
+            read = echo if (again, name) == (1, "cl-customers-to-ct-customers") else 0
+            expected = {"read": read, "created": 0, "updated": 0, "unchanged": read, "failed": 0}
+            assert _processed(run) == expected, (again, run)
+        for sandbox in (ct, cl):
+            counted = _counted(sandbox)
+            writes = {
+                route: n
+                for route, n in counted.items()
+                if not route.startswith("GET") and not route.endswith("/oauth/token")
+            }
+            assert writes == {}, sandbox.platform
+            lookups = [route for route in counted if route.endswith(DESTINATION_PATHS)]
+            assert lookups == [], sandbox.platform
