@@ -214,6 +214,35 @@ def test_send_dry_run_shows_each_changed_field(home: Path, with_ct: Sandbox) -> 
     assert counted(with_ct, f"POST {ct_path(with_ct, 'channels')}") == 1  # the first send's
 
 
+def test_send_merges_objects_and_replace_sends_them_as_given(home: Path, with_ct: Sandbox) -> None:
+    def name() -> Any:
+        found = run_cli(home, "get", "ct", "channels", "--filter", 'where=key = "a"')
+        return lines(found.stdout)[0]["name"]
+
+    both = {"en": "Europe", "de": "Europa"}
+    assert (
+        run_cli(home, "send", "ct", "channels", stdin=channel_lines("a", name=both)).returncode == 0
+    )
+    english = channel_lines("a", name={"en": "EU"})
+    merged = run_cli(home, "send", "ct", "channels", "--json", stdin=english)
+    assert json.loads(merged.stdout)["updated"] == 1
+    assert name() == {"en": "EU", "de": "Europa"}
+
+    replaced = run_cli(home, "send", "ct", "channels", "--replace", "name", "--json", stdin=english)
+    assert json.loads(replaced.stdout)["updated"] == 1, replaced.stderr
+    assert name() == {"en": "EU"}
+    again = run_cli(home, "send", "ct", "channels", "--replace", "name", "--json", stdin=english)
+    assert json.loads(again.stdout)["unchanged"] == 1
+
+    one_line_error(
+        run_cli(home, "send", "ct", "channels", "--replace", "name.en", stdin=english),
+        2,
+        "--replace 'name.en': expected a top-level field, e.g. --replace name",
+    )
+    help_text = run_cli(home, "send", "--help").stdout
+    assert "--replace" in help_text
+
+
 def test_send_refuses_bad_input_before_writing_anything(home: Path, with_ct: Sandbox) -> None:
     invalid = channel_lines("ok") + '{"key": "broken",\n'
     one_line_error(

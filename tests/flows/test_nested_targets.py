@@ -205,3 +205,43 @@ def test_two_flows_keep_each_others_commercetools_custom_fields(world: World) ->
         assert (result["created"], result["updated"]) == (0, 0)
     assert world.writes(world.ct) == 0
     assert custom_fields() == fields
+
+
+PRODUCT_NAMES = """
+    # Rewrites the English name of commercetools products; the German one is another's.
+    name: ct-product-names
+    source: {connector: commercetools, endpoint: products}
+    steps:
+      - map:
+          fields:
+            key: key
+            name.en: {from: masterData.staged.name.en, transform: [upper]}
+    destination: {connector: commercetools, endpoint: products}
+"""
+
+
+def ct_names(world: World) -> dict[str, Json]:
+    with world.ct_client() as ct:
+        found = ct.get("products", params={"limit": 500}).json()["results"]
+    return {p["key"]: p["masterData"]["staged"]["name"] for p in found}
+
+
+def test_a_flow_writing_one_locale_keeps_the_others(world: World) -> None:
+    before = ct_names(world)
+    assert before
+    assert all(set(name) == {"en", "de"} for name in before.values())
+    names = user_flow(world, "names", PRODUCT_NAMES)
+    first = run(world, names, CT_INSTANCE, CT_INSTANCE)
+    assert first["updated"] == len(before)
+    expected = {key: {"en": n["en"].upper(), "de": n["de"]} for key, n in before.items()}
+    assert ct_names(world) == expected
+
+    world.reset_counters()
+    again = run(world, names, CT_INSTANCE, CT_INSTANCE, "--full")
+    assert (again["updated"], again["unchanged"]) == (0, len(before))
+    assert world.writes(world.ct) == 0
+
+    replacing = PRODUCT_NAMES.replace("[upper]}", "[upper], replace: true}")
+    replaced = run(world, user_flow(world, "names", replacing), CT_INSTANCE, CT_INSTANCE, "--full")
+    assert replaced["updated"] == len(before)
+    assert ct_names(world) == {key: {"en": n["en"]} for key, n in expected.items()}

@@ -44,19 +44,18 @@ class Admin:
     def clear_counters(self) -> None:
         self._call("DELETE", "counters")
 
+    def counted(self) -> dict[str, int]:
+        """Requests counted by `METHOD path`, token requests left out."""
+        paths: dict[str, int] = self._call("GET", "counters").json()["paths"]
+        return {key: n for key, n in paths.items() if not key.endswith("/oauth/token")}
+
     def requests(self, method: str, resource: str) -> int:
         """Requests counted for `METHOD /{project}/{resource}` exactly (no id after it)."""
-        paths: dict[str, int] = self._call("GET", "counters").json()["paths"]
-        return paths.get(f"{method} /{self.project}/{resource}", 0)
+        return self.counted().get(f"{method} /{self.project}/{resource}", 0)
 
     def writes(self) -> int:
         """Every counted request that could change data (anything but GET/HEAD and tokens)."""
-        paths: dict[str, int] = self._call("GET", "counters").json()["paths"]
-        return sum(
-            n
-            for key, n in paths.items()
-            if not key.startswith(("GET ", "HEAD ")) and not key.endswith("/oauth/token")
-        )
+        return sum(n for key, n in self.counted().items() if not key.startswith(("GET ", "HEAD ")))
 
 
 @contextmanager

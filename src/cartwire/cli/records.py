@@ -250,12 +250,30 @@ def send(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Compare and report, but write nothing.")
     ] = False,
+    replace: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--replace",
+            metavar="FIELD",
+            help="Send this top-level object field as given, replacing the destination's, "
+            "instead of merging it in (repeatable).",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Create or update records from JSON lines, matched by natural key; unchanged records make
-    no write. Exit code 1 if any record failed. A dry run tells each update's fields (old → new)."""
+    no write. An object field (metadata, a localized name, custom fields) merges into the one
+    the record already has, unless --replace names it. Exit code 1 if any record failed. A dry
+    run tells each update's fields (old → new)."""
     if file is None and sys.stdin.isatty():
         _stop("give --file F, or pipe JSON lines to stdin", USAGE)
+    for field in replace or []:
+        if not field or "." in field or "[" in field:
+            _stop(
+                f"--replace {field!r}: expected a top-level field, e.g. --replace name "
+                "(the whole object is replaced)",
+                USAGE,
+            )
     try:
         source = file.open(encoding="utf-8") if file else sys.stdin
     except OSError as exc:
@@ -265,7 +283,13 @@ def send(
     with spool, _open(instance) as platform:
         _endpoint_checked(platform, endpoint)
         try:
-            writer = platform.writer(endpoint)
+            results = platform.upsert(
+                endpoint,
+                _records(spool),
+                upsert_key,
+                dry_run=dry_run,
+                replace=frozenset(replace or []),
+            )
         except ValueError as exc:
             _stop(str(exc), USAGE)
         counts: Counter[str] = Counter()
@@ -274,7 +298,7 @@ def send(
         started = time.monotonic()
         with _failures_as_messages(), _progress("records") as progress:
             task = progress.add_task(f"{instance} {endpoint}", total=count)
-            for result in writer.upsert(_records(spool), upsert_key, dry_run=dry_run):
+            for result in results:
                 counts[result.outcome] += 1
                 if result.failed:
                     failures.append(result)

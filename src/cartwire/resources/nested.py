@@ -10,25 +10,36 @@ write. A top-level field named in `Writer.replace` (a flow's `replace: true`) is
 instead, replacing what is there.
 
 Platforms differ in how they store an object they are sent, so each platform's writer decides
-how to send the result (the whole merged object, or one update per changed key); what the result
-is, is decided here.
+how to send the result (the whole merged object, or one update per changed key), and which
+objects are single values that replace rather than merge (`whole`: a commercetools reference
+or amount of money); what the result is, is decided here.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 
-def merge(current: Any, desired: Any) -> Any:
+def _never(value: Any) -> bool:
+    return False
+
+
+def merge(current: Any, desired: Any, whole: Callable[[Any], bool] = _never) -> Any:
     """`desired` merged into `current`: keys of `desired` win, recursively where both hold an
-    object there; keys only `current` has stay."""
-    if not isinstance(current, Mapping) or not isinstance(desired, Mapping):
+    object there (unless `whole` says `desired`'s is one value); keys only `current` has stay."""
+    if not isinstance(current, Mapping) or not isinstance(desired, Mapping) or whole(desired):
         return desired
     merged = dict(current)
     for name, value in desired.items():
-        merged[name] = merge(current.get(name), value)
+        merged[name] = merge(current.get(name), value, whole)
     return merged
 
 
-def written(name: str, current: Any, desired: Any, replace: frozenset[str]) -> Any:
+def written(
+    name: str,
+    current: Any,
+    desired: Any,
+    replace: frozenset[str],
+    whole: Callable[[Any], bool] = _never,
+) -> Any:
     """What top-level field `name` holds after writing `desired` over `current`."""
-    return desired if name in replace else merge(current, desired)
+    return desired if name in replace else merge(current, desired, whole)

@@ -104,7 +104,7 @@ def recategorize(d: Json) -> None:
 
 
 def rename(d: Json) -> None:
-    d["name"] = {"en": "Polo"}  # the German name goes: the whole localized string is the value
+    d["name"] = {"en": "Polo"}  # merged: the German name stays
 
 
 CHANGES: list[tuple[str, Callable[[Json], None], str]] = [
@@ -173,7 +173,7 @@ def test_the_written_product_holds_the_draft(platform: Platform, admin: Admin) -
     assert data["published"] is True
     assert data["hasStagedChanges"] is False
     current = data["current"]
-    assert current["name"] == {"en": "Polo"}
+    assert current["name"] == {"en": "Polo", "de": "Hemd 1"}
     prices = current["masterVariant"]["prices"]
     assert prices[0]["value"]["centAmount"] == 999
     images = [i["url"] for i in current["masterVariant"]["images"]]
@@ -230,7 +230,7 @@ def test_a_dry_run_tells_what_each_action_changes(platform: Platform, admin: Adm
     set_attribute(desired)
     result = upsert_one(platform, desired, dry_run=True)
     assert result.changes == (
-        Change("name", {"en": "Shirt 1", "de": "Hemd 1"}, {"en": "Renamed"}),
+        Change("name", {"en": "Shirt 1", "de": "Hemd 1"}, {"en": "Renamed", "de": "Hemd 1"}),
         Change("setAttribute sku=SKU-000001-M name=color", None, {"value": "blue"}),
         Change("publish", None, None),
     )

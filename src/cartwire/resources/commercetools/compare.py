@@ -1,7 +1,10 @@
 """Comparing a desired commercetools record with the current resource, field by field.
 
 A desired record is a draft (the shape commercetools takes on create). Fields it leaves out are
-left alone on the platform; a field given as null is unset; a list given is the whole list. The
+left alone on the platform; a field given as null is unset; a list given is the whole list; an
+object (a localized string, an address) is merged into the one the resource has, and the update
+action, which replaces the object, carries the merged whole (`cartwire.resources.nested`; a
+field in the writer's `replace` is sent as given). References and money are single values. The
 platform answers with more than a draft holds (money `type` and `fractionDigits`, enum labels,
 `{typeId, id}` references where the draft had keys), so "equal" here means "equal as far as
 the draft says": the comparison that makes an unchanged record produce no update action.
@@ -10,6 +13,8 @@ the draft says": the comparison that makes an unchanged record produce no update
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from cartwire.resources.nested import written
 
 Json = dict[str, Any]
 Action = dict[str, Any]
@@ -33,6 +38,11 @@ def _is_money(value: Any) -> bool:
     return isinstance(value, Mapping) and "currencyCode" in value and "centAmount" in value
 
 
+def is_value(value: Any) -> bool:
+    """An object the platform takes as one value (a reference, money): replaced, never merged."""
+    return is_reference(value) or _is_money(value)
+
+
 def same(desired: Any, current: Any) -> bool:
     """Whether the platform's `current` value already is what the draft's `desired` says."""
     if desired is None:
@@ -51,7 +61,7 @@ def same(desired: Any, current: Any) -> bool:
         if not isinstance(current, Mapping):
             return False
         keys = {k for k, v in desired.items() if v is not None}
-        if is_localized(desired):  # {"en": …} replaces {"en": …, "de": …}
+        if is_localized(desired):  # whole: {"en": …} is not {"en": …, "de": …}
             keys |= {k for k, v in current.items() if v is not None}
         return all(same(desired.get(k), current.get(k)) for k in keys)
     if isinstance(desired, list):
@@ -61,6 +71,15 @@ def same(desired: Any, current: Any) -> bool:
             and all(same(d, c) for d, c in zip(desired, current, strict=True))
         )
     return bool(desired == current)
+
+
+def same_whole(desired: Mapping[str, Any], current: Any) -> bool:
+    """The whole object (an address, an object a write replaces): a key the draft leaves out is
+    one `current` must not have, but for the `id` the platform gives it."""
+    if not isinstance(current, Mapping):
+        return False
+    keys = (set(desired) | set(current)) - {"id"}
+    return all(same(desired.get(k), current.get(k)) for k in keys)
 
 
 def is_localized(value: Mapping[str, Any]) -> bool:
@@ -92,11 +111,18 @@ class Setter:
     param: str | None = None
     required: bool = False
 
-    def actions(self, current: Mapping[str, Any], desired: Mapping[str, Any]) -> list[Action]:
+    def actions(
+        self, current: Mapping[str, Any], desired: Mapping[str, Any], replace: frozenset[str]
+    ) -> list[Action]:
+        """The action, with an object merged into the current one (merging what is already
+        there is no action), or, when `replace` names the field, sent as given where it is not
+        the whole current object."""
         if self.field not in desired:
             return []
-        value = desired[self.field]
-        if same(value, current.get(self.field)) or (value is None and self.required):
+        have = current.get(self.field)
+        value = written(self.field, have, desired[self.field], replace, is_value)
+        whole = self.field in replace and isinstance(value, Mapping) and not is_value(value)
+        if (same_whole if whole else same)(value, have) or (value is None and self.required):
             return []
         action: Action = {"action": self.action}
         if value is not None:
@@ -105,6 +131,9 @@ class Setter:
 
 
 def setter_actions(
-    setters: Iterable[Setter], current: Mapping[str, Any], desired: Mapping[str, Any]
+    setters: Iterable[Setter],
+    current: Mapping[str, Any],
+    desired: Mapping[str, Any],
+    replace: frozenset[str],
 ) -> list[Action]:
-    return [action for setter in setters for action in setter.actions(current, desired)]
+    return [action for setter in setters for action in setter.actions(current, desired, replace)]

@@ -10,7 +10,13 @@ from typing import Any
 
 from cartwire.resources.commercetools.base import CtWriter
 from cartwire.resources.commercetools.changes import Scoped, scoped
-from cartwire.resources.commercetools.compare import Action, Json, Setter, same, setter_actions
+from cartwire.resources.commercetools.compare import (
+    Action,
+    Json,
+    Setter,
+    same_whole,
+    setter_actions,
+)
 from cartwire.resources.commercetools.custom import custom_actions
 
 CUSTOMER = (
@@ -42,7 +48,7 @@ class CustomerWriter(CtWriter):
 
     def actions(self, current: Json, desired: Json) -> list[Action]:
         return [
-            *setter_actions(CUSTOMER, current, desired),
+            *setter_actions(CUSTOMER, current, desired, self.replace),
             *address_actions(current, desired),
             *custom_actions(current, desired, replace="custom" in self.replace),
         ]
@@ -53,12 +59,6 @@ class CustomerWriter(CtWriter):
     def created(self, body: Json) -> Json:
         customer: Json = body.get("customer", body)  # a create answers {"customer": …}
         return customer
-
-
-def same_address(desired: Json, current: Json) -> bool:
-    """The whole address: a field the draft leaves out is one the address must not have."""
-    fields = (set(desired) | set(current)) - {"id"}
-    return all(same(desired.get(f), current.get(f)) for f in fields)
 
 
 def address_actions(current: Json, desired: Json) -> list[Action]:
@@ -77,7 +77,7 @@ def address_actions(current: Json, desired: Json) -> list[Action]:
                 h
                 for h in have
                 if h["id"] not in matched
-                and (h.get("key") == key if key else same_address(address, h))
+                and (h.get("key") == key if key else same_whole(address, h))
             ),
             None,
         )
@@ -87,7 +87,7 @@ def address_actions(current: Json, desired: Json) -> list[Action]:
             continue
         matched.add(match["id"])
         targets.append({"addressId": match["id"]})
-        if not same_address(address, match):
+        if not same_whole(address, match):
             changes.append(
                 {"action": "changeAddress", "addressId": match["id"], "address": address}
             )

@@ -48,12 +48,12 @@ class ProductWriter(CtWriter):
     def actions(self, current: Json, desired: Json) -> list[Action]:
         staged = current["masterData"]["staged"]
         data_actions = [
-            *setter_actions(PRODUCT_DATA, staged, desired),
+            *setter_actions(PRODUCT_DATA, staged, desired, self.replace),
             *category_actions(staged, desired),
             *variant_actions(staged, desired),
         ]
         return [
-            *setter_actions(PRODUCT, current, desired),
+            *setter_actions(PRODUCT, current, desired, self.replace),
             *data_actions,
             *publish_actions(current["masterData"], desired, changes_staged=bool(data_actions)),
         ]

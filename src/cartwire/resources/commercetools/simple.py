@@ -20,7 +20,7 @@ class SetterWriter(CtWriter):
 
     def actions(self, current: Json, desired: Json) -> list[Action]:
         return [
-            *setter_actions(self.setters, current, desired),
+            *setter_actions(self.setters, current, desired, self.replace),
             *custom_actions(current, desired, replace="custom" in self.replace),
         ]
 
