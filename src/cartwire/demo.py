@@ -3,9 +3,10 @@ the prebuilt flows between them.
 
 Run twice, the second run is incremental and writes nothing: the sandboxes are only seeded when
 commercetools is empty, instances and bindings are reused, and every flow reads from its cursor,
-passing over the records its last run already had (`cartwire.flows.cursor`). What it still
-reads is the demo's own echo: the Commerce Layer customers `ct-customers-to-cl-customers`
-updated after `cl-customers-to-ct-customers` had read them, found unchanged.
+passing over the records its last run already had (`cartwire.flows.cursor`). What a re-run
+may still read, once, is the demo's own echo: the Commerce Layer customers
+`ct-customers-to-cl-customers` updated after `cl-customers-to-ct-customers` had read them,
+found unchanged.
 """
 
 from collections.abc import Callable
