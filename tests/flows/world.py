@@ -1,17 +1,19 @@
 """A seeded pair of sandboxes with the two sandbox instances, for flow tests."""
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from cartwire.demo import connect_sandboxes
+from cartwire.demo import FLOWS, connect_sandboxes
 from cartwire.sandbox.catalogue import Catalogue
 from cartwire.sandbox.clients import api_client
 from cartwire.sandbox.manager import Sandbox
 from cartwire.sandbox.seed import seed
 from cartwire.store import Store
+from tests.support import run_cli
 
 
 @dataclass
@@ -60,3 +62,23 @@ class World:
     def reset_counters(self) -> None:
         for sandbox in (self.ct, self.cl):
             httpx.delete(f"{sandbox.url}/_sandbox/counters").raise_for_status()
+
+
+def run_flow(world: World, name: str, *args: str) -> dict[str, Any]:
+    """`cartwire flows run NAME --json` between the demo's instances for that flow."""
+    source, destination = next((s, d) for f, s, d in FLOWS if f == name)
+    done = run_cli(
+        world.home,
+        "flows",
+        "run",
+        name,
+        "--source",
+        source,
+        "--destination",
+        destination,
+        "--json",
+        *args,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result

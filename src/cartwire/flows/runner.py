@@ -27,6 +27,7 @@ from cartwire.flows.process import process
 from cartwire.flows.results import OutputRecord, RecordError, Skipped
 from cartwire.flows.schema import Flow, Output
 from cartwire.flows.validation import load_flow
+from cartwire.http.paging import reads_by_id
 from cartwire.procinfo import owner_token
 from cartwire.resources.session import Platform
 from cartwire.resources.writer import WriteResult
@@ -58,6 +59,7 @@ class _PageWork:
     tally: Tally = field(default_factory=Tally)
     failures: list[Failure] = field(default_factory=list)
     planned: list[PlannedWrite] = field(default_factory=list)  # a dry run's
+    logs: list[tuple[str, str]] = field(default_factory=list)  # (level, message)
 
     def failed(self, failure: Failure) -> None:
         self.tally.add("failed")
@@ -153,7 +155,16 @@ class FlowRunner:
         return self._records_work(run, records)
 
     def retry(self, run_id: int, progress: Progress | None = None) -> Run:
-        """A new run that re-sends only the records `run_id` failed on."""
+        """A new run that processes again, read afresh from the source, only the records
+        `run_id` failed on. A dry run wrote nothing: retrying it is refused, not done for real."""
+        failed = self.runs.get(run_id)
+        if failed.dry_run:
+            raise FlowError(
+                f"run {run_id} was a dry run: it wrote nothing, so there is nothing to retry; "
+                f"run the flow (`cartwire flows run {failed.flow} --source {failed.source} "
+                f"--destination {failed.destination}`, with --dry-run for another preview)"
+            )
+        self._check_rereadable()
         run = self._start("retry", retry_of=run_id)
         return self._one_page(run, self._resend_work(run, run_id), progress)
 
@@ -184,26 +195,55 @@ class FlowRunner:
 
     def _resend_work(self, run: Run, failed_run: int) -> Callable[[Platform], "_PageWork"]:
         failures = self.runs.failures(failed_run)
-        return lambda destination: self._resend(run, failures, destination)
 
-    def _resend(self, run: Run, failures: list[Failure], destination: Platform) -> _PageWork:
-        """Write failed records again: a write failure as it was, a mapping failure (which kept
-        the source record) processed again for its output, e.g. after a lookup table was fixed."""
-        work = _PageWork()
-        work.tally.add("read", len(failures))
-        lookups = self._lookups()
+        def work_on(destination: Platform) -> _PageWork:
+            with Platform(self.source_name, self.store) as source:
+                self._check_source(source)
+                return self._resend(run, failures, source, destination)
+
+        return work_on
+
+    def _resend(
+        self, run: Run, failures: list[Failure], source: Platform, destination: Platform
+    ) -> _PageWork:
+        """The source records `failures` came from, read again by id and run through the flow
+        again, whatever failed (a mapping step or the write): a later run may have synced a
+        newer version since, which the copy a failure kept would overwrite with old values.
+        A record gone from the source (or no longer matching the flow's filters) is reported
+        and skipped, not written."""
+        key = self._source_endpoint().primary_key
+        ids = list(dict.fromkeys(i for f in failures if (i := _id(f.record, key)) is not None))
+        fresh = list(
+            source.records_by_id(
+                self.flow.source.endpoint, ids, filters=self.flow.source.filters or None
+            )
+        )
+        work = self._process_page(run, fresh, self._lookups(), destination)
+        found = {_id(record, key) for record in fresh}
+        gone = [i for i in ids if i not in found]
+        if gone:
+            work.tally.add("read", len(gone))
+            work.tally.add("skipped", len(gone))
+            shown = ", ".join(gone[:20]) + (f" and {len(gone) - 20} more" if len(gone) > 20 else "")
+            work.logs.append(
+                (
+                    "warning",
+                    f"{len(gone)} failed record(s) are no longer in the source or no longer "
+                    f"match the flow's filters, so were not written ({key}: {shown})",
+                )
+            )
         for failure in failures:
-            output = self._output(failure.output)
-            if failure.code != MAPPING:
-                [result] = list(self._write(destination, output, [failure.record]))
-                self._count(work, output, failure.record, result)
-                continue
-            for item in process(self.flow, failure.record, lookups)[output.name]:
-                if isinstance(item, OutputRecord):
-                    [result] = list(self._write(destination, output, [item.record]))
-                    self._count(work, output, item.record, result)
-                elif isinstance(item, RecordError):
-                    work.failed(Failure(output.name, None, MAPPING, str(item), failure.record))
+            if _id(failure.record, key) is None:
+                work.failed(
+                    Failure(
+                        failure.output,
+                        failure.key,
+                        failure.code,
+                        f"cannot be read again from the source: kept without its {key} (by an "
+                        f"older cartwire); run the flow with --full to sync it",
+                        failure.record,
+                    )
+                )
         return work
 
     def _records_work(
@@ -381,12 +421,16 @@ class FlowRunner:
     ) -> _PageWork:
         work = _PageWork()
         work.tally.add("read", len(records))
-        batches: dict[str, list[OutputRecord]] = {o.name: [] for o in self.flow.outputs}
+        # Each output record with the source record it came from: a failure keeps the source's
+        # fields, so that a retry can read it again by id.
+        batches: dict[str, list[tuple[OutputRecord, dict[str, Any]]]] = {
+            o.name: [] for o in self.flow.outputs
+        }
         for record in records:
             for output_name, results in process(self.flow, record, lookups).items():
                 for result in results:
                     if isinstance(result, OutputRecord):
-                        batches[output_name].append(result)
+                        batches[output_name].append((result, record))
                     elif isinstance(result, Skipped):
                         work.tally.add("skipped")
                     elif isinstance(result, RecordError):
@@ -399,10 +443,10 @@ class FlowRunner:
             for start in range(0, len(pending), size):
                 chunk = pending[start : start + size]
                 written = self._write(
-                    destination, output, [r.record for r in chunk], dry_run=run.dry_run
+                    destination, output, [r.record for r, _ in chunk], dry_run=run.dry_run
                 )
-                for item, outcome in zip(chunk, written, strict=True):
-                    self._count(work, output, item.record, outcome)
+                for (item, origin), outcome in zip(chunk, written, strict=True):
+                    self._count(work, output, origin, outcome)
                     if run.dry_run:
                         work.plan(output.name, item.record, outcome)
         return work
@@ -452,12 +496,12 @@ class FlowRunner:
         self,
         work: _PageWork,
         output: Output,
-        record: dict[str, Any],
+        source_record: dict[str, Any],
         result: WriteResult,
     ) -> None:
         if result.failed:
             message = result.message or "the destination refused the record"
-            work.failed(Failure(output.name, result.key, result.code, message, record))
+            work.failed(Failure(output.name, result.key, result.code, message, source_record))
         else:
             work.tally.add(result.outcome)
 
@@ -484,6 +528,7 @@ class FlowRunner:
             counts=work.tally.counts,
             failures=work.failures,
             planned=work.planned,
+            logs=work.logs,
         )
 
     def _final_status(self, run_id: int) -> str:
@@ -498,11 +543,16 @@ class FlowRunner:
     def _source_endpoint(self) -> Endpoint:
         return get_connector(self.flow.source.connector).endpoint(self.flow.source.endpoint)
 
-    def _output(self, name: str) -> Output:
-        for output in self.flow.outputs:
-            if output.name == name:
-                return output
-        raise FlowError(f"flow {self.flow.name!r} has no output {name!r}")
+    def _check_rereadable(self) -> None:
+        """A retry reads the failed records again by id: the source must be able to."""
+        endpoint = self._source_endpoint()
+        if endpoint.paging is None or not reads_by_id(endpoint.paging):
+            strategy = endpoint.paging.strategy if endpoint.paging else "no"
+            raise FlowError(
+                f"a retry reads the failed records again from {self.flow.source.connector} "
+                f"{endpoint.name}, whose paging ({strategy}) cannot read records by id; run the "
+                f"flow again instead (`cartwire flows run {self.flow.name} --full`)"
+            )
 
     def _check_source(self, source: Platform) -> None:
         if source.connector.name != self.flow.source.connector:
@@ -519,6 +569,14 @@ class FlowRunner:
                     f"{output.destination.connector} but instance {self.destination_name!r} is "
                     f"{destination.connector.name}"
                 )
+
+
+def _id(record: dict[str, Any], key: str) -> str | None:
+    """A source record's primary key as text, None when it has none."""
+    value = record.get(key)
+    if isinstance(value, bool) or not isinstance(value, str | int) or value == "":
+        return None
+    return str(value)
 
 
 def _transient(result: WriteResult) -> bool:

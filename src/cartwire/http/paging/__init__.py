@@ -40,6 +40,12 @@ def paginator_for(endpoint: Endpoint, paging: Paging, since: datetime | None = N
     return cls(endpoint, paging, since)
 
 
+def reads_by_id(paging: Paging) -> bool:
+    """Whether a walk with this paging can be narrowed to records by id (`Paginator.by_ids`)."""
+    cls = PAGINATORS.get(paging.strategy)
+    return cls is not None and cls.reads_by_id()
+
+
 __all__ = [
     "PAGINATORS",
     "IncompleteRead",
@@ -47,5 +53,6 @@ __all__ = [
     "Paginator",
     "dig",
     "paginator_for",
+    "reads_by_id",
     "register",
 ]

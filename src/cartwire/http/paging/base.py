@@ -6,6 +6,7 @@ can be saved and restored, so a flow can checkpoint mid-collection and resume th
 """
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
@@ -77,6 +78,18 @@ class Paginator(ABC):
             where = self.endpoint.data_path or "the top"
             raise IncompleteRead(f"endpoint {self.endpoint.name!r}: no list of records at {where}")
         return found
+
+    def by_ids(self, ids: Sequence[str]) -> Params | None:
+        """Query parameters narrowing a walk to the records with these primary keys, added to
+        the read's own filters (a record must match both): how a retry reads again, as they are
+        now, the records a run failed on. None (the default) where the platform's query
+        language is not known, as for the generic strategies."""
+        return None
+
+    @classmethod
+    def reads_by_id(cls) -> bool:
+        """Whether `by_ids` can narrow this strategy's walks (checked before a retry starts)."""
+        return cls.by_ids is not Paginator.by_ids
 
     def state(self) -> dict[str, Any]:
         """Enough to resume the walk after the last page read (a checkpoint): where the next

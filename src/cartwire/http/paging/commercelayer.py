@@ -27,6 +27,7 @@ server orders them. Id ranges are the cheapest filter a database has (a primary-
 cutting between pages keeps the cursor, so both parts continue after the records already read.
 """
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -91,6 +92,10 @@ class JsonApiPaginator(Paginator):
             return flatten_document(body)
         except ValueError as exc:
             raise IncompleteRead(f"endpoint {self.endpoint.name!r}: {exc}") from None
+
+    def by_ids(self, ids: Sequence[str]) -> dict[str, Any]:
+        """`filter[q][id_in]` (Commerce Layer ids hold no comma)."""
+        return {q("id_in"): ",".join(ids)}
 
 
 class ClPageNumber(JsonApiPaginator, PageNumber):

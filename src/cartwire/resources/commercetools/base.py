@@ -21,6 +21,7 @@ from typing import Any, ClassVar, TypeVar
 from cartwire.connectors.schema import Endpoint
 from cartwire.http.client import ApiClient
 from cartwire.http.errors import ApiError, Conflict
+from cartwire.http.paging.commercetools import in_predicate
 from cartwire.resources.commercetools.changes import Scoped, changes
 from cartwire.resources.commercetools.compare import Action, Json
 from cartwire.resources.commercetools.lookup import (
@@ -29,7 +30,6 @@ from cartwire.resources.commercetools.lookup import (
     batches,
     collection,
     find,
-    in_predicate,
 )
 from cartwire.resources.writer import Writer, WriteResult
 

@@ -7,14 +7,13 @@ may have many inventory entries). References given by key in a draft (`{"typeId"
 platform's `{typeId, id}` references.
 """
 
-import json
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from cartwire.connectors.schema import Endpoint, Paging
 from cartwire.http.client import ApiClient
-from cartwire.http.paging.commercetools import IdKeyset
+from cartwire.http.paging.commercetools import IdKeyset, in_predicate
 from cartwire.resources.commercetools.compare import Json, is_reference
 from cartwire.resources.reader import apages
 
@@ -34,18 +33,6 @@ REFERENCE_PATHS = {
     "type": "types",
     "zone": "zones",
 }
-
-
-def in_predicate(field: str, values: Sequence[str], variable: str = "cwValues") -> Json:
-    """Query parameters matching `field` against `values`.
-
-    Plain values go into the predicate text (readable in logs, answered from an index); a value
-    with a quote or a backslash goes in as a predicate variable instead, so nothing is ever
-    escaped by hand."""
-    if any('"' in v or "\\" in v for v in values):
-        return {"where": [f"{field} in :{variable}"], f"var.{variable}": list(values)}
-    quoted = ", ".join(json.dumps(v, ensure_ascii=False) for v in values)
-    return {"where": [f"{field} in ({quoted})"]}
 
 
 def batches(values: Iterable[str], size: int = LOOKUP_BATCH) -> Iterable[list[str]]:
