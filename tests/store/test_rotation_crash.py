@@ -2,7 +2,8 @@
 
 A worker process (tests/store/worker.py) runs `rotate_secrets`; the test kills it either where it
 announces a named phase, or after a random delay during several slowed-down rotations. After
-every kill a fresh store must decrypt every instance and token with the key file as it is.
+every kill a fresh store must decrypt every instance, token, failed record and run input with
+the key file as it is.
 """
 
 import json
@@ -18,12 +19,15 @@ from sqlalchemy import text
 
 from cartwire.store import CachedToken, Store
 from cartwire.store.engine import DATABASE_URL_ENV
+from cartwire.store.runs import Failure, PageProgress, Runs
 from cartwire.store.secrets import Keyring
 from tests.store.helpers import make_record, secret_for, start_worker, token_for
 from tests.store.worker import PHASES
 
 
 def _populate(url: str, count: int) -> list[str]:
+    """`count` instances with a token each, and a run with `count` failed records and its
+    inputs: 3 * count + 1 encrypted values."""
     names = [f"inst-{number:04d}" for number in range(count)]
     now = datetime.now(UTC)
     with Store.open(url) as store:
@@ -34,7 +38,26 @@ def _populate(url: str, count: int) -> list[str]:
                 name,
                 CachedToken(token_for(name), now + timedelta(hours=1), None, now),
             )
+        runs = Runs(store)
+        run = runs.start(
+            flow="f",
+            version=1,
+            text="",
+            trigger="webhook",
+            source="s",
+            destination="d",
+            full=False,
+            dry_run=False,
+            owner="host:1:1",
+            inputs=[{"id": name} for name in names],
+        )
+        failures = [Failure("out", name, None, "refused", {"id": name}) for name in names]
+        runs.commit_page(run.id, PageProgress(checkpoint=None, failures=failures))
     return names
+
+
+def _values(names: list[str]) -> int:
+    return 3 * len(names) + 1
 
 
 def _assert_everything_decrypts(url: str, names: list[str]) -> None:
@@ -45,6 +68,10 @@ def _assert_everything_decrypts(url: str, names: list[str]) -> None:
             token = store.load_token(f"key-{name}")
             assert token is not None
             assert token.access_token == token_for(name)
+        runs = Runs(store)
+        [run] = runs.recent()
+        assert [f.record for f in runs.failures(run.id)] == [{"id": name} for name in names]
+        assert runs.inputs(run.id) == [{"id": name} for name in names]
 
 
 def _file_keys(home: Path) -> list[bytes]:
@@ -53,9 +80,13 @@ def _file_keys(home: Path) -> list[bytes]:
 
 def _raw_values(url: str) -> list[bytes]:
     with Store.open(url) as store, store.engine.connect() as connection:
-        secrets = connection.execute(text("SELECT secrets_enc FROM instances")).scalars().all()
-        tokens = connection.execute(text("SELECT access_token_enc FROM tokens")).scalars().all()
-    return [value.encode() for value in [*secrets, *tokens]]
+        values = [
+            *connection.execute(text("SELECT secrets_enc FROM instances")).scalars(),
+            *connection.execute(text("SELECT access_token_enc FROM tokens")).scalars(),
+            *connection.execute(text("SELECT record_enc FROM run_failures")).scalars(),
+            *connection.execute(text("SELECT records_enc FROM run_inputs")).scalars(),
+        ]
+    return [value.encode() for value in values]
 
 
 def _read_event(process: subprocess.Popen[str]) -> dict[str, object]:
@@ -113,7 +144,7 @@ def test_rotation_killed_at_each_step_loses_nothing(
 
     # The next rotation finishes the job from whatever state the kill left.
     with Store.open(db_url) as store:
-        assert store.rotate_secrets() == 2 * len(names)
+        assert store.rotate_secrets() == _values(names)
     (final_key,) = _file_keys(home)
     assert _decrypts_with(final_key, _raw_values(db_url))
     _assert_everything_decrypts(db_url, names)
@@ -129,7 +160,7 @@ def test_rotation_killed_at_random_moments_loses_nothing(
     monkeypatch.setenv(DATABASE_URL_ENV, url)
     names = _populate(url, 150)
     rounds = 3
-    rows = rounds * 2 * len(names)  # an instance and a token per name, per round
+    rows = rounds * _values(names)  # every encrypted value, per round
     rng = random.Random(20260510)
     outcomes = []
     for attempt in range(6):

@@ -15,6 +15,7 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from cartwire.connectors import get_connector
@@ -24,6 +25,7 @@ from cartwire.flows.lookups import MemoryLookups
 from cartwire.flows.paths import get as get_path
 from cartwire.flows.preview import planned
 from cartwire.flows.process import process
+from cartwire.flows.reads import SourceFields
 from cartwire.flows.results import OutputRecord, RecordError, Skipped
 from cartwire.flows.schema import Flow, Output
 from cartwire.flows.validation import load_flow
@@ -119,7 +121,8 @@ class FlowRunner:
         so in the run's log."""
         changed = None if full or records is not None else self.mapping_change()
         full = full or changed is not None
-        run = self._start(trigger, full=full, dry_run=dry_run, inputs=records, limit=limit)
+        inputs = None if records is None else [self._kept.keep(r) for r in records]
+        run = self._start(trigger, full=full, dry_run=dry_run, inputs=inputs, limit=limit)
         if changed is not None:
             self.runs.log(run.id, "info", changed)
         if on_start is not None:
@@ -434,9 +437,8 @@ class FlowRunner:
                     elif isinstance(result, Skipped):
                         work.tally.add("skipped")
                     elif isinstance(result, RecordError):
-                        work.failed(
-                            Failure(output_name, None, MAPPING, str(result), record),
-                        )
+                        kept = self._kept.keep(record)
+                        work.failed(Failure(output_name, None, MAPPING, str(result), kept))
         for output in self.flow.outputs:  # in file order: e.g. skus before their prices
             pending = batches[output.name]
             size = self.flow.batch_size(output)
@@ -501,7 +503,8 @@ class FlowRunner:
     ) -> None:
         if result.failed:
             message = result.message or "the destination refused the record"
-            work.failed(Failure(output.name, result.key, result.code, message, source_record))
+            kept = self._kept.keep(source_record)
+            work.failed(Failure(output.name, result.key, result.code, message, kept))
         else:
             work.tally.add(result.outcome)
 
@@ -539,6 +542,11 @@ class FlowRunner:
         return "partially succeeded" if written else "failed"
 
     # -- checks ------------------------------------------------------------------------------
+
+    @cached_property
+    def _kept(self) -> SourceFields:
+        """What the store keeps of a source record: the fields this flow reads, no secret."""
+        return SourceFields.of(self.flow, self._source_endpoint())
 
     def _source_endpoint(self) -> Endpoint:
         return get_connector(self.flow.source.connector).endpoint(self.flow.source.endpoint)

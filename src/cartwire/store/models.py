@@ -228,7 +228,8 @@ class RunLogRow(Base):
 
 
 class RunFailureRow(Base):
-    """A record the destination did not accept: the reason and the record itself, for retry."""
+    """A record that failed: the reason, and the fields of the source record it came from that
+    the flow reads (sealed, `cartwire.store.payloads`), for `runs show` and for retry."""
 
     __tablename__ = "run_failures"
 
@@ -238,7 +239,7 @@ class RunFailureRow(Base):
     key: Mapped[str | None] = mapped_column(String(500))
     code: Mapped[str | None] = mapped_column(String(200))
     message: Mapped[str] = mapped_column(Text)
-    record: Mapped[dict[str, Any]] = mapped_column(JSON)
+    record_enc: Mapped[str] = mapped_column(EncryptedText)
     at: Mapped[datetime]
 
 
@@ -264,7 +265,7 @@ class RunInputRow(Base):
     __tablename__ = "run_inputs"
 
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
-    records: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    records_enc: Mapped[str] = mapped_column(EncryptedText)  # sealed, like failed records
 
 
 class LookupRow(Base):
@@ -321,6 +322,7 @@ def _table(name: str) -> Table:
 # or key rotation would leave them under a key that it then drops.
 _instances, _tokens = _table("instances"), _table("tokens")
 _webhook_secrets = _table("webhook_secrets")
+_failures, _inputs = _table("run_failures"), _table("run_inputs")
 ENCRYPTED_COLUMNS: tuple[EncryptedColumn, ...] = (
     EncryptedColumn(_instances, "id", "secrets_enc", _instances.c.name),
     EncryptedColumn(
@@ -331,4 +333,6 @@ ENCRYPTED_COLUMNS: tuple[EncryptedColumn, ...] = (
     ),
     # Not an instance's value: no instance to name in an error message.
     EncryptedColumn(_webhook_secrets, "flow", "secret_enc", null()),
+    EncryptedColumn(_failures, "id", "record_enc", null()),
+    EncryptedColumn(_inputs, "run_id", "records_enc", null()),
 )

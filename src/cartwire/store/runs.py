@@ -6,6 +6,7 @@ cursor) is committed in ONE transaction after the destination accepted the page,
 one-active-run lock is a primary key, not a convention.
 """
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -30,6 +31,7 @@ from cartwire.store.models import (
     RunRow,
     ScheduleSlotRow,
 )
+from cartwire.store.payloads import seal
 from cartwire.store.store import Store
 
 FINISHED = ("succeeded", "partially succeeded", "failed", "stopped")
@@ -37,6 +39,8 @@ RESUMABLE = ("stopped", "interrupted", "failed", "running")
 COUNTS = ("read", "created", "updated", "unchanged", "skipped", "failed")
 # A dry run keeps what it would do to this many records (the first ones), for `runs show`.
 KEPT_CHANGES = 200
+FAILURE_COLUMN = "run_failures.record_enc"
+INPUTS_COLUMN = "run_inputs.records_enc"
 # An owner on another host that has not written a heartbeat for this long is presumed dead.
 STALE_AFTER = timedelta(minutes=5)
 
@@ -190,6 +194,7 @@ def _dead(row: RunRow) -> bool:
 
 class Runs:
     def __init__(self, store: Store) -> None:
+        self._store = store
         self._sessions = Sessions(store.engine)
 
     # Bindings ------------------------------------------------------------------------------
@@ -266,8 +271,9 @@ class Runs:
         """Create a running run holding the binding's lock; an unfinished run whose process died
         is marked interrupted and gives the lock up (its progress is in the cursor). `inputs`,
         the records the run is given rather than reads, are stored with it in the same
-        transaction: a run that exists can always be resumed with them."""
-        with self._sessions.write() as session:
+        transaction (sealed: `cartwire.store.payloads`): a run that exists can always be resumed
+        with them."""
+        with self._store.writing() as (session, keyring):
             _take_lock(session, (flow, source, destination))
             now = _now()
             row = RunRow(
@@ -296,7 +302,7 @@ class Runs:
                 ActiveRunRow(flow=flow, source=source, destination=destination, run_id=row.id)
             )
             if inputs is not None:
-                session.add(RunInputRow(run_id=row.id, records=inputs))
+                session.add(RunInputRow(run_id=row.id, records_enc=seal(keyring, inputs)))
             try:
                 session.flush()
             except IntegrityError:  # another process won the race for the lock
@@ -329,8 +335,9 @@ class Runs:
             return _run(row)
 
     def commit_page(self, run_id: int, progress: PageProgress) -> bool:
-        """Record one accepted page atomically; answers whether a stop was requested."""
-        with self._sessions.write() as session:
+        """Record one accepted page atomically (its failed records sealed); answers whether a
+        stop was requested."""
+        with self._store.writing() as (session, keyring):
             row = _run_row(session, run_id)
             counts = dict(row.counts)
             for name, n in progress.counts.items():
@@ -346,7 +353,7 @@ class Runs:
                         key=failure.key,
                         code=failure.code,
                         message=failure.message,
-                        record=failure.record,
+                        record_enc=seal(keyring, failure.record),
                         at=now,
                     )
                 )
@@ -433,7 +440,11 @@ class Runs:
         """The records run `run_id` was given, while it may still be resumed; else None."""
         with self._sessions.read() as session:
             row = session.get(RunInputRow, run_id)
-            return None if row is None else list(row.records)
+            token = None if row is None else row.records_enc
+        if token is None:
+            return None
+        records: list[dict[str, Any]] = json.loads(self._store.decrypt(token, INPUTS_COLUMN, None))
+        return records
 
     def planned(self, run_id: int) -> list[PlannedWrite]:
         """The writes a dry run kept (its first KEPT_CHANGES), in the order it planned them."""
@@ -458,8 +469,14 @@ class Runs:
                 select(RunFailureRow)
                 .where(RunFailureRow.run_id == run_id)
                 .order_by(RunFailureRow.id)
-            )
-            return [Failure(r.output, r.key, r.code, r.message, dict(r.record)) for r in rows]
+            ).all()
+        return [
+            Failure(r.output, r.key, r.code, r.message, self._record(r.record_enc)) for r in rows
+        ]
+
+    def _record(self, token: str) -> dict[str, Any]:
+        record: dict[str, Any] = json.loads(self._store.decrypt(token, FAILURE_COLUMN, None))
+        return record
 
     def interrupted_with_inputs(self) -> list[Run]:
         """Interrupted runs that still hold the records they were given (webhook runs whose

@@ -151,7 +151,7 @@ class Store:
     def add_instance(self, record: InstanceRecord) -> InstanceRecord:
         validate_instance(record)
         now = _now()
-        with self._writing() as (session, keyring):
+        with self.writing() as (session, keyring):
             if (
                 session.scalar(select(InstanceRow.id).where(InstanceRow.name == record.name))
                 is not None
@@ -199,7 +199,7 @@ class Store:
         secrets) change: a token obtained with old credentials must not outlive them.
         """
         validate_instance(record)
-        with self._writing() as (session, keyring):
+        with self.writing() as (session, keyring):
             row = session.scalars(
                 select(InstanceRow).where(InstanceRow.name == record.name)
             ).first()
@@ -289,7 +289,7 @@ class Store:
             return None
         row, instance = found
         return CachedToken(
-            access_token=self._decrypt(row.access_token_enc, TOKEN_COLUMN, instance),
+            access_token=self.decrypt(row.access_token_enc, TOKEN_COLUMN, instance),
             expires_at=row.expires_at,
             scope=row.scope,
             obtained_at=row.obtained_at,
@@ -307,7 +307,7 @@ class Store:
             "expires_at": aware_utc(token.expires_at, "expires_at"),
             "obtained_at": aware_utc(token.obtained_at, "obtained_at"),
         }
-        with self._writing() as (session, keyring):
+        with self.writing() as (session, keyring):
             instance_id = session.scalar(select(InstanceRow.id).where(InstanceRow.name == instance))
             if instance_id is None:
                 raise InstanceNotFound(instance)
@@ -337,7 +337,7 @@ class Store:
         """
         if not isinstance(secret, str) or not secret:
             raise InvalidRecord("a webhook secret must be a non-empty string")
-        with self._writing() as (session, keyring):
+        with self.writing() as (session, keyring):
             if session.get(FlowBindingRow, flow) is None:
                 raise StoreError(
                     f"flow {flow!r} has no binding; bind it first with `cartwire flows enable "
@@ -352,7 +352,7 @@ class Store:
         with self._sessions.read() as session:
             row = session.get(WebhookSecretRow, flow)
             token = None if row is None else row.secret_enc
-        return None if token is None else self._decrypt(token, WEBHOOK_SECRET_COLUMN, None)
+        return None if token is None else self.decrypt(token, WEBHOOK_SECRET_COLUMN, None)
 
     # Secrets -------------------------------------------------------------------------------
 
@@ -382,8 +382,9 @@ class Store:
     # Internals -----------------------------------------------------------------------------
 
     @contextmanager
-    def _writing(self) -> Iterator[tuple[Session, Keyring]]:
-        """A write transaction plus the keyring to encrypt with, fresh from disk.
+    def writing(self) -> Iterator[tuple[Session, Keyring]]:
+        """A write transaction plus the keyring to encrypt with, fresh from disk (for every
+        writer of an encrypted column, including the run records of `store.runs`).
 
         The shared keyring lock is held until commit, so a rotation cannot drop the key we
         encrypt with between our encrypt and our commit.
@@ -406,7 +407,9 @@ class Store:
                 self._keyring = Keyring.load(create=True)
         return self._keyring
 
-    def _decrypt(self, token: str, column: str, instance: str | None) -> str:
+    def decrypt(self, token: str, column: str, instance: str | None) -> str:
+        """An encrypted column's value in clear, with the key file reloaded if another process
+        rotated it since."""
         keyring = self._load_keyring()
         try:
             return keyring.decrypt(token, column=column, instance=instance)
@@ -418,7 +421,7 @@ class Store:
         return self._keyring.decrypt(token, column=column, instance=instance)
 
     def _secrets_of(self, row: InstanceRow) -> dict[str, str]:
-        loaded = json.loads(self._decrypt(row.secrets_enc, SECRETS_COLUMN, row.name))
+        loaded = json.loads(self.decrypt(row.secrets_enc, SECRETS_COLUMN, row.name))
         if not isinstance(loaded, dict):  # only if someone wrote the column by hand
             raise StoreError(f"{SECRETS_COLUMN} of instance {row.name!r} is not a JSON object")
         return {str(key): str(value) for key, value in loaded.items()}
