@@ -124,6 +124,17 @@ def test_a_dry_run_shows_the_mapped_record_of_a_create(world: World) -> None:
     assert world.cl_all("customers", **{"filter[q][email_eq]": customer.email}) == []
 
 
+def test_the_changes_a_dry_run_keeps_are_sealed(world: World) -> None:
+    """What a dry run keeps for `runs show` is records' data: encrypted like failed records."""
+    result = flow_json(world, "--dry-run")
+    assert result["created"] > 0
+    shown = json.loads(cli(world, "runs", "show", str(result["run_id"]), "--json")[0])
+    assert shown["changes"] == result["changes"]
+    raw = world.database_bytes()
+    for number in range(1, CUSTOMERS + 1):
+        assert world.catalogue.customer(number).last_name.encode() not in raw
+
+
 def test_runs_list_and_show_mark_a_dry_run_and_show_its_changes(world: World) -> None:
     dry = flow_json(world, "--dry-run")
     real = flow_json(world)

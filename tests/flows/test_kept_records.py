@@ -2,7 +2,6 @@
 secret, and nothing of it readable in the database file."""
 
 import json
-from pathlib import Path
 
 import httpx
 
@@ -13,11 +12,6 @@ from cartwire.flows.reads import SourceFields
 from tests.flows.support import REGISTRY, flow
 from tests.flows.world import World, run_flow
 from tests.support import run_cli
-
-
-def _database_bytes(home: Path) -> bytes:
-    files = [home / name for name in ("cartwire.db", "cartwire.db-wal", "cartwire.db-shm")]
-    return b"".join(path.read_bytes() for path in files if path.exists())
 
 
 def test_a_failed_customer_keeps_no_password_hash_and_nothing_in_clear(world: World) -> None:
@@ -36,7 +30,7 @@ def test_a_failed_customer_keeps_no_password_hash_and_nothing_in_clear(world: Wo
     read = {"id", "email", "firstName", "lastName", "lastModifiedAt"}  # the mapping's and keys
     assert all(set(f["record"]) == read for f in failures), failures[0]["record"]
 
-    raw = _database_bytes(world.home)
+    raw = world.database_bytes()
     assert b"FORBIDDEN" in raw  # the search works: the failure's code is in clear
     for customer in customers:
         assert customer["password"].encode() not in raw

@@ -59,6 +59,11 @@ class World:
         paths = httpx.get(f"{sandbox.url}/_sandbox/counters").json()["paths"]
         return sum(n for route, n in paths.items() if not route.startswith(("GET", "HEAD")))
 
+    def database_bytes(self) -> bytes:
+        """The store's SQLite files as they are on disk (WAL included): what a copy would show."""
+        names = ("cartwire.db", "cartwire.db-wal", "cartwire.db-shm")
+        return b"".join(p.read_bytes() for p in (self.home / n for n in names) if p.exists())
+
     def reset_counters(self) -> None:
         for sandbox in (self.ct, self.cl):
             httpx.delete(f"{sandbox.url}/_sandbox/counters").raise_for_status()

@@ -161,10 +161,15 @@ def test_the_taken_name_message_reads_once(tmp_path: Path, ct: Sandbox) -> None:
     assert TAKEN in again.stderr
     assert again.stderr.count("an instance named") == 1
     assert again.stderr.count("already exists") == 1
-    missing = run_cli(tmp_path, "instances", "show", "nope")
-    assert missing.returncode == 2
-    assert "error: no instance named 'nope'; see `cartwire instances list`" in missing.stderr
-    assert missing.stderr.count("no instance named") == 1
+    for command in (
+        ("instances", "show", "nope"),
+        ("api", "nope", "products"),
+        ("flows", "run", "ct-customers-to-cl-customers", "--source", "nope", "--destination", "ct"),
+    ):
+        missing = run_cli(tmp_path, *command)
+        assert missing.returncode == 2, command
+        assert "error: no instance named 'nope'; see `cartwire instances list`" in missing.stderr
+        assert missing.stderr.count("no instance named") == 1, missing.stderr
 
 
 @pytest.fixture

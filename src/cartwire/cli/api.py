@@ -24,7 +24,7 @@ def api(
 ) -> None:
     """Send one request with the instance's credentials and print the JSON answer."""
     handlers = {
-        InstanceNotFound: lambda exc: fail(f"no instance named {exc}", USAGE),
+        InstanceNotFound: lambda exc: fail(str(exc), USAGE),
         AuthError: lambda exc: fail(str(exc), FAILED),
         httpx.TransportError: lambda exc: fail(f"{type(exc).__name__}: {exc}", FAILED),
     }

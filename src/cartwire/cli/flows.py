@@ -44,7 +44,7 @@ HANDLERS: dict[type[Exception], Callable[[Exception], typer.Exit]] = {
     FlowInvalid: _invalid,
     FlowNotFound: lambda exc: fail(str(exc), USAGE),
     FlowError: lambda exc: fail(str(exc), USAGE),
-    InstanceNotFound: lambda exc: fail(f"no instance named {exc}", USAGE),
+    InstanceNotFound: lambda exc: fail(str(exc), USAGE),
     StoreError: lambda exc: fail(str(exc), FAILED),
     ApiError: lambda exc: fail(str(exc), FAILED),
 }

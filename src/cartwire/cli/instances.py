@@ -79,7 +79,7 @@ HANDLERS = {
     InvalidFields: _problems,
     CredentialsRejected: _rejected,
     ConnectorError: lambda exc: fail(str(exc), USAGE),
-    InstanceNotFound: lambda exc: fail(f"{exc}; see `cartwire instances list`", USAGE),
+    InstanceNotFound: lambda exc: fail(str(exc), USAGE),
     InstanceInUse: lambda exc: fail(str(exc), USAGE),
     NoSandbox: lambda exc: fail(str(exc), USAGE),
     SandboxError: lambda exc: fail(str(exc), FAILED),

@@ -22,7 +22,7 @@ class InstanceNotFound(StoreError):
     """No instance with this name is stored."""
 
     def __init__(self, name: str) -> None:
-        super().__init__(f"no instance named {name!r}")
+        super().__init__(f"no instance named {name!r}; see `cartwire instances list`")
         self.name = name
 
 

@@ -245,7 +245,8 @@ class RunFailureRow(Base):
 
 class RunChangeRow(Base):
     """What a dry run would do to one record: create it (`record`, as mapped) or update it
-    (`changes`: field, old, new). Only a run's first few are kept (`runs.KEPT_CHANGES`)."""
+    (`changes`: field, old, new), both sealed in `payload_enc` like failed records, since they
+    hold the records' values. Only a run's first few are kept (`runs.KEPT_CHANGES`)."""
 
     __tablename__ = "run_changes"
 
@@ -254,8 +255,7 @@ class RunChangeRow(Base):
     output: Mapped[str] = mapped_column(String(200))
     key: Mapped[str | None] = mapped_column(String(500))
     action: Mapped[str] = mapped_column(String(10))
-    record: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    changes: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    payload_enc: Mapped[str] = mapped_column(EncryptedText)
 
 
 class RunInputRow(Base):
@@ -323,6 +323,7 @@ def _table(name: str) -> Table:
 _instances, _tokens = _table("instances"), _table("tokens")
 _webhook_secrets = _table("webhook_secrets")
 _failures, _inputs = _table("run_failures"), _table("run_inputs")
+_changes = _table("run_changes")
 ENCRYPTED_COLUMNS: tuple[EncryptedColumn, ...] = (
     EncryptedColumn(_instances, "id", "secrets_enc", _instances.c.name),
     EncryptedColumn(
@@ -335,4 +336,5 @@ ENCRYPTED_COLUMNS: tuple[EncryptedColumn, ...] = (
     EncryptedColumn(_webhook_secrets, "flow", "secret_enc", null()),
     EncryptedColumn(_failures, "id", "record_enc", null()),
     EncryptedColumn(_inputs, "run_id", "records_enc", null()),
+    EncryptedColumn(_changes, "id", "payload_enc", null()),
 )

@@ -32,6 +32,7 @@ from cartwire.store.models import (
     ScheduleSlotRow,
 )
 from cartwire.store.payloads import seal
+from cartwire.store.secrets import Keyring
 from cartwire.store.store import Store
 
 FINISHED = ("succeeded", "partially succeeded", "failed", "stopped")
@@ -41,6 +42,7 @@ COUNTS = ("read", "created", "updated", "unchanged", "skipped", "failed")
 KEPT_CHANGES = 200
 FAILURE_COLUMN = "run_failures.record_enc"
 INPUTS_COLUMN = "run_inputs.records_enc"
+CHANGES_COLUMN = "run_changes.payload_enc"
 # An owner on another host that has not written a heartbeat for this long is presumed dead.
 STALE_AFTER = timedelta(minutes=5)
 
@@ -360,7 +362,7 @@ class Runs:
             for level, message in progress.logs:
                 session.add(RunLogRow(run_id=run_id, at=now, level=level, message=message))
             if progress.planned:
-                self._keep_planned(session, run_id, progress.planned)
+                self._keep_planned(session, keyring, run_id, progress.planned)
             if progress.cursor is not None and not row.dry_run:
                 cursor = session.get(CursorRow, (row.flow, row.source, row.destination))
                 if cursor is None:
@@ -372,9 +374,11 @@ class Runs:
             return row.stop_requested
 
     @staticmethod
-    def _keep_planned(session: Session, run_id: int, planned: list[PlannedWrite]) -> None:
+    def _keep_planned(
+        session: Session, keyring: Keyring, run_id: int, planned: list[PlannedWrite]
+    ) -> None:
         """A dry run's planned writes, up to KEPT_CHANGES for the run: enough to check a
-        mapping by, never a copy of the whole source."""
+        mapping by, never a copy of the whole source; sealed, without secret-named fields."""
         kept = session.scalar(
             select(func.count()).select_from(RunChangeRow).where(RunChangeRow.run_id == run_id)
         )
@@ -385,8 +389,7 @@ class Runs:
                     output=item.output,
                     key=item.key,
                     action=item.action,
-                    record=item.record,
-                    changes=item.changes,
+                    payload_enc=seal(keyring, {"record": item.record, "changes": item.changes}),
                 )
             )
 
@@ -452,16 +455,12 @@ class Runs:
             rows = session.scalars(
                 select(RunChangeRow).where(RunChangeRow.run_id == run_id).order_by(RunChangeRow.id)
             )
-            return [
-                PlannedWrite(
-                    r.output,
-                    r.key,
-                    r.action,
-                    None if r.record is None else dict(r.record),
-                    list(r.changes),
-                )
-                for r in rows
-            ]
+            sealed = [(r.output, r.key, r.action, r.payload_enc) for r in rows]
+        planned = []
+        for output, key, action, token in sealed:
+            payload = json.loads(self._store.decrypt(token, CHANGES_COLUMN, None))
+            planned.append(PlannedWrite(output, key, action, payload["record"], payload["changes"]))
+        return planned
 
     def failures(self, run_id: int) -> list[Failure]:
         with self._sessions.read() as session:

@@ -2,6 +2,8 @@
 
 `run_changes` is a table of its own so that listing runs never loads them; a dry run keeps only
 its first few records' changes (`runs.KEPT_CHANGES`), so it stays small however big the run.
+What it would write and the old values are records' data: sealed in `payload_enc` (Fernet, the
+store's keyring), like failed records.
 
 Revision ID: 0006
 Revises: 0005
@@ -28,8 +30,7 @@ def upgrade() -> None:
         sa.Column("output", sa.String(200), nullable=False),
         sa.Column("key", sa.String(500), nullable=True),
         sa.Column("action", sa.String(10), nullable=False),
-        sa.Column("record", sa.JSON(), nullable=True),
-        sa.Column("changes", sa.JSON(), nullable=False),
+        sa.Column("payload_enc", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
             ["run_id"], ["runs.id"], name=op.f("fk_run_changes_run_id_runs"), ondelete="CASCADE"
         ),
