@@ -12,7 +12,8 @@ found unchanged.
 from collections.abc import Callable
 
 from cartwire.flows.catalog import find
-from cartwire.flows.runner import FlowRunner, Progress
+from cartwire.flows.progress import Progress
+from cartwire.flows.runner import FlowRunner
 from cartwire.instances.service import Instances
 from cartwire.sandbox import manager
 from cartwire.sandbox.catalogue import Catalogue

@@ -186,6 +186,7 @@ def test_a_stopped_first_run_leaves_no_cursor_to_skip_from(world: World) -> None
     import yaml
 
     from cartwire.flows.catalog import find
+    from cartwire.flows.progress import Update
     from cartwire.flows.runner import FlowRunner
     from cartwire.flows.validation import load_flow
     from cartwire.store.runs import Runs
@@ -197,8 +198,9 @@ def test_a_stopped_first_run_leaves_no_cursor_to_skip_from(world: World) -> None
     runner = FlowRunner(world.store, load_flow(text), text, CT_INSTANCE, CL_INSTANCE)
     started: list[int] = []
 
-    def stop_after_the_first_page(_event: str, _tally: object) -> None:
-        runs.request_stop(started[0])
+    def stop_after_the_first_page(update: Update) -> None:
+        if update.event == "page":
+            runs.request_stop(started[0])
 
     stopped = runner.run(
         on_start=lambda run: started.append(run.id), progress=stop_after_the_first_page

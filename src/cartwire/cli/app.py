@@ -27,6 +27,7 @@ from cartwire.cli.common import (
     out,
     show_warnings,
 )
+from cartwire.cli.progress import progress_bar
 from cartwire.demo import FLOWS, prepare, run_flow
 from cartwire.sandbox.processes import SandboxError
 from cartwire.store import Store
@@ -83,7 +84,7 @@ def demo(
         prepare(store, products, say)
         done: list[tuple[str, Run]] = []
         for name, source, destination in FLOWS:
-            with flows.progress_bar(not as_json, name) as update:
+            with progress_bar(not as_json, name) as update:
                 done.append((name, run_flow(store, name, source, destination, update)))
     if as_json:
         emit_json([{"flow": name, **flows.summary(run)} for name, run in done])

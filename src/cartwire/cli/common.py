@@ -20,6 +20,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable outpu
 
 USAGE = 2  # bad input: fix the command
 FAILED = 1  # the command ran and the thing it checked failed
+INTERRUPTED = 130  # Ctrl-C, as shells report a program ended by SIGINT
 
 
 def fail(message: str, code: int = FAILED) -> typer.Exit:

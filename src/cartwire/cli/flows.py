@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from cartwire.cli.common import (
     FAILED,
+    INTERRUPTED,
     USAGE,
     JsonOption,
     emit_json,
@@ -19,18 +19,20 @@ from cartwire.cli.common import (
     fail,
     out,
 )
+from cartwire.cli.progress import progress_bar
 from cartwire.flows import FlowInvalid, preview, validate
 from cartwire.flows.catalog import FlowFile, FlowNotFound, available, find
-from cartwire.flows.runner import FlowError, FlowRunner, Tally
+from cartwire.flows.runner import FlowError, FlowRunner, RunInterrupted
 from cartwire.http.errors import ApiError
 from cartwire.store import InstanceNotFound, Store
 from cartwire.store.errors import StoreError
-from cartwire.store.runs import PlannedWrite, Run, Runs
+from cartwire.store.runs import FailureGroup, PlannedWrite, Run, Runs
 
 app = typer.Typer(no_args_is_help=True, help="Flows: declared syncs between instances.")
 runs_app = typer.Typer(no_args_is_help=True, help="Runs of flows: history, stop, resume, retry.")
 
 COUNT_KEYS = ("read", "created", "updated", "unchanged", "skipped", "failed")
+SUMMARY_GROUPS = 5  # failure reasons a run's summary lists
 
 
 def _invalid(exc: Exception) -> typer.Exit:
@@ -101,39 +103,6 @@ def _counts_text(counts: dict[str, int], dry_run: bool, sep: str = ", ") -> str:
     return sep.join(f"{names.get(k, k)} {counts.get(k, 0):,}" for k in COUNT_KEYS)
 
 
-@contextmanager
-def progress_bar(
-    enabled: bool, title: str, dry_run: bool = False
-) -> Iterator[Callable[[str, Tally], None]]:
-    """Live read / written / failed counts with the rate, on stderr (a dry run's say what it
-    would create and update)."""
-    totals: dict[str, int] = dict.fromkeys(COUNT_KEYS, 0)
-    columns = (
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        TextColumn("{task.fields[rate]}"),
-    )
-    with Progress(*columns, console=err, disable=not enabled, transient=False) as bar:
-        task = bar.add_task(title, rate="")
-
-        def update(_event: str, tally: Tally) -> None:
-            for key, n in tally.counts.items():
-                totals[key] = totals.get(key, 0) + n
-            written = totals["created"] + totals["updated"] + totals["unchanged"]
-            elapsed = bar.tasks[task].elapsed or 0.0
-            rate = f"{totals['read'] / elapsed:,.0f} read/s" if elapsed > 0 else ""
-            counts = (
-                f"{title} (dry run): {_counts_text(totals, True, ' · ')}"
-                if dry_run
-                else f"{title}: read {totals['read']:,} · written {written:,} · "
-                f"failed {totals['failed']:,} · skipped {totals['skipped']:,}"
-            )
-            bar.update(task, description=counts, rate=rate)
-
-        yield update
-
-
 def _bound(
     store: Store, flow_file: FlowFile, source: str | None, destination: str | None
 ) -> tuple[str, str]:
@@ -149,7 +118,9 @@ def _bound(
     return source, destination
 
 
-def _print_run(run: Run, as_json: bool) -> None:
+def _print_run(run: Run, as_json: bool, runs: Runs, every_reason: bool = False) -> None:
+    """The run's counts and error, then its failures grouped by reason: the most frequent
+    few, or `every_reason`."""
     if as_json:
         emit_json(summary(run))
         return
@@ -159,7 +130,37 @@ def _print_run(run: Run, as_json: bool) -> None:
     what = f" ({', '.join(notes)})" if notes else ""
     out.print(f"run {run.id} [{colour}]{run.status}[/{colour}]{what}: {counts}")
     if run.error:
-        out.print(f"error: {run.error}", soft_wrap=True)
+        out.print(f"error: {run.error}", soft_wrap=True, markup=False)
+    groups = runs.failure_groups(run.id) if run.counts.get("failed") else []
+    for group in groups if every_reason else groups[:SUMMARY_GROUPS]:
+        _print_group(group)
+    if not every_reason and len(groups) > SUMMARY_GROUPS:
+        out.print(f"… {len(groups) - SUMMARY_GROUPS:,} more reasons: `cartwire runs show {run.id}`")
+
+
+def _print_group(group: FailureGroup) -> None:
+    """`3 skus failed (VALIDATION_ERROR): code has already been taken; keys: A, B, C, …`."""
+    code = f" ({group.code})" if group.code else ""
+    keys = ", ".join(k if k is not None else "(no key)" for k in group.keys)
+    more = ", …" if group.count > len(group.keys) else ""
+    out.print(
+        f"{group.count:,} {group.output} failed{code}: {group.message}; keys: {keys}{more}",
+        soft_wrap=True,
+        markup=False,
+    )
+
+
+@contextmanager
+def _resumable_on_ctrl_c(as_json: bool) -> Iterator[None]:
+    """Ctrl-C ends the run as `interrupted` (the runner records it): say how to go on, and
+    exit as an interrupted program does (128 + SIGINT)."""
+    try:
+        yield
+    except RunInterrupted as stopped:
+        runs = Runs(Store.open())
+        _print_run(runs.get(stopped.run_id), as_json, runs)
+        err.print(f"interrupted; resume with `cartwire runs resume {stopped.run_id}`", markup=False)
+        raise typer.Exit(INTERRUPTED) from None
 
 
 def _limited(run: Run) -> str:
@@ -281,15 +282,18 @@ def run(
         runner = FlowRunner(store, flow_file.flow, flow_file.text, *bound)
         if not full and (change := runner.mapping_change()):
             err.print(change, soft_wrap=True)
-        with progress_bar(not as_json, flow_file.flow.name, dry_run) as update:
+        with (
+            _resumable_on_ctrl_c(as_json),
+            progress_bar(not as_json, flow_file.flow.name, dry_run) as update,
+        ):
             result = runner.run(full=full, dry_run=dry_run, progress=update, limit=limit)
         planned = preview.kept(runner.runs, result) if result.dry_run else None
-    if as_json:
-        emit_json({**summary(result), **(_planned_document(*planned) if planned else {})})
-    else:
-        if planned is not None:
-            _print_planned(*planned)
-        _print_run(result, False)
+        if as_json:
+            emit_json({**summary(result), **(_planned_document(*planned) if planned else {})})
+        else:
+            if planned is not None:
+                _print_planned(*planned)
+            _print_run(result, False, runner.runs)
     _exit_for(result)
 
 
@@ -328,32 +332,31 @@ def runs_list(
 
 @runs_app.command("show")
 def runs_show(run_id: int, as_json: JsonOption = False) -> None:
-    """One run: counts, log lines and each failed record with its reason."""
+    """One run: counts, log lines and its failures grouped by reason, with their keys."""
     with errors_as_messages(HANDLERS):
         runs = Runs(Store.open())
         found = runs.get(run_id)
         logs = runs.logs(run_id)
-        failures = runs.failures(run_id)
         planned = preview.kept(runs, found) if found.dry_run else None
-    document = {
-        **run_document(found),
-        "logs": [{"at": at.isoformat(), "level": level, "message": m} for at, level, m in logs],
-        "failures": [f.__dict__ for f in failures],
-        **(_planned_document(*planned) if planned is not None else {}),
-    }
-    if as_json:
-        emit_json(document)
-        return
-    _print_run(found, False)
-    if planned is not None:
-        _print_planned(*planned)
-    for at, level, message in logs:
-        out.print(f"{at:%H:%M:%S} {level}: {message}", soft_wrap=True)
-    for failure in failures:
-        out.print(
-            f"failed {failure.output} {failure.key or ''}: {failure.code or ''} {failure.message}",
-            soft_wrap=True,
-        )
+        if as_json:
+            emit_json(
+                {
+                    **run_document(found),
+                    "logs": [
+                        {"at": at.isoformat(), "level": level, "message": m}
+                        for at, level, m in logs
+                    ],
+                    "failure_groups": [g.__dict__ for g in runs.failure_groups(run_id)],
+                    "failures": [f.__dict__ for f in runs.failures(run_id)],
+                    **(_planned_document(*planned) if planned is not None else {}),
+                }
+            )
+            return
+        _print_run(found, False, runs, every_reason=True)
+        if planned is not None:
+            _print_planned(*planned)
+        for at, level, message in logs:
+            out.print(f"{at:%H:%M:%S} {level}: {message}", soft_wrap=True, markup=False)
 
 
 @runs_app.command("stop")
@@ -372,9 +375,12 @@ def _continue(run_id: int, as_json: bool, retry: bool) -> None:
         store = Store.open()
         recorded = Runs(store).get(run_id)
         runner = FlowRunner.from_run(store, recorded)
-        with progress_bar(not as_json, recorded.flow, recorded.dry_run) as update:
+        with (
+            _resumable_on_ctrl_c(as_json),
+            progress_bar(not as_json, recorded.flow, recorded.dry_run) as update,
+        ):
             result = (runner.retry if retry else runner.resume)(run_id, update)
-    _print_run(result, as_json)
+        _print_run(result, as_json, Runs(store))
     _exit_for(result)
 
 

@@ -25,6 +25,7 @@ from cartwire.flows.lookups import MemoryLookups
 from cartwire.flows.paths import get as get_path
 from cartwire.flows.preview import planned
 from cartwire.flows.process import process
+from cartwire.flows.progress import Progress, Reporter
 from cartwire.flows.reads import SourceFields
 from cartwire.flows.results import OutputRecord, RecordError, Skipped
 from cartwire.flows.schema import Flow, Output
@@ -49,11 +50,16 @@ class Tally:
         self.counts[outcome] = self.counts.get(outcome, 0) + n
 
 
-Progress = Callable[[str, Tally], None]  # (event, counts of the page just committed)
-
-
 class FlowError(RuntimeError):
     """The flow cannot run with these instances (wrong connector, unknown endpoint …)."""
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C ended the run: it is recorded as `interrupted`, and can be resumed."""
+
+    def __init__(self, run_id: int) -> None:
+        super().__init__(f"run {run_id} interrupted")
+        self.run_id = run_id
 
 
 @dataclass
@@ -261,16 +267,16 @@ class FlowRunner:
     ) -> Run:
         """A run whose records are given rather than read (retry, webhook): one page, written
         to the destination and committed, with no cursor."""
+        reporter = Reporter(progress, run.counts)
         try:
-            with Platform(self.destination_name, self.store) as destination:
+            with reporter.running(), Platform(self.destination_name, self.store) as destination:
                 self._check_destination(destination)
                 work = work_on(destination)
                 self.runs.commit_page(run.id, self._progress(None, work, done=True))
-                if progress:
-                    progress("page", work.tally)
+                reporter.page(work.tally.counts, remaining=0)
             return self.runs.finish(run.id, self._final_status(run.id))
         except BaseException as exc:
-            self.runs.finish(run.id, "failed", error=_describe(exc))
+            self._ended_by(run, exc)
             raise
 
     def _tables(self) -> dict[str, dict[str, str]]:
@@ -303,19 +309,31 @@ class FlowRunner:
     # -- the page loop -----------------------------------------------------------------------
 
     def _execute(self, run: Run, progress: Progress | None) -> Run:
+        reporter = Reporter(progress, run.counts)
         try:
             with (
+                reporter.running(),
                 Platform(self.source_name, self.store) as source,
                 Platform(self.destination_name, self.store) as destination,
             ):
                 self._check_source(source)
                 self._check_destination(destination)
-                outcome = self._pages(run, source, destination, progress)
+                outcome = self._pages(run, source, destination, reporter)
             return self.runs.finish(run.id, outcome)
         except BaseException as exc:
-            status = "stopped" if isinstance(exc, KeyboardInterrupt) else "failed"
-            self.runs.finish(run.id, status, error=_describe(exc))
+            self._ended_by(run, exc)
             raise
+
+    def _ended_by(self, run: Run, exc: BaseException) -> None:
+        """Record how an exception ended the run; Ctrl-C leaves it resumable, as
+        `RunInterrupted` (which still is a KeyboardInterrupt)."""
+        if isinstance(exc, KeyboardInterrupt):
+            self.runs.log(run.id, "info", "interrupted (Ctrl-C); resume to continue")
+            self.runs.finish(run.id, "interrupted")
+            if not isinstance(exc, RunInterrupted):
+                raise RunInterrupted(run.id) from None
+            return
+        self.runs.finish(run.id, "failed", error=_describe(exc))
 
     def _since(self, run: Run) -> tuple[datetime | None, Cursor | None]:
         """Where the read starts, and the cursor whose listed records it passes over (None for
@@ -327,9 +345,7 @@ class FlowRunner:
             return instant(run.checkpoint.get("since")), cursor
         return (cursor.since if cursor else None), cursor
 
-    def _pages(
-        self, run: Run, source: Platform, destination: Platform, progress: Progress | None
-    ) -> str:
+    def _pages(self, run: Run, source: Platform, destination: Platform, reporter: Reporter) -> str:
         since, cursor = self._since(run)
         checkpoint = run.checkpoint or {}
         # The newest change the read has seen: pages come in id order (full reads, Commerce
@@ -361,8 +377,7 @@ class FlowRunner:
             if len(fresh) < len(page.records):
                 work.tally.add("seen", len(page.records) - len(fresh))
             stop = self.runs.commit_page(run.id, self._progress(since, work, page.state, window))
-            if progress:
-                progress("page", work.tally)
+            reporter.page(work.tally.counts, page.total, page.remaining)
             if work.failures and stop_on_error:
                 self.runs.log(
                     run.id,
@@ -438,7 +453,11 @@ class FlowRunner:
                         work.tally.add("skipped")
                     elif isinstance(result, RecordError):
                         kept = self._kept.keep(record)
-                        work.failed(Failure(output_name, None, MAPPING, str(result), kept))
+                        work.failed(
+                            Failure(
+                                output_name, self._source_key(record), MAPPING, str(result), kept
+                            )
+                        )
         for output in self.flow.outputs:  # in file order: e.g. skus before their prices
             pending = batches[output.name]
             size = self.flow.batch_size(output)
@@ -561,6 +580,16 @@ class FlowRunner:
                 f"{endpoint.name}, whose paging ({strategy}) cannot read records by id; run the "
                 f"flow again instead (`cartwire flows run {self.flow.name} --full`)"
             )
+
+    def _source_key(self, record: dict[str, Any]) -> str | None:
+        """A source record's natural key (its fields joined by commas), else its id: every
+        failure names its record, also one that never got as far as a destination key."""
+        fields = (self._source_endpoint().natural_key or "").split(",")
+        values = [get_path(record, f.strip()) for f in fields if f.strip()]
+        if values and all(v not in (None, "") for v in values):
+            return ",".join(str(v) for v in values)
+        found = record.get("id")
+        return None if found is None else str(found)
 
     def _check_source(self, source: Platform) -> None:
         if source.connector.name != self.flow.source.connector:

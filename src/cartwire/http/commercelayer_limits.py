@@ -33,12 +33,13 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 from limits.storage import MemoryStorage, MovingWindowSupport, storage_from_string
 
 from cartwire.http.client import retry_after
+from cartwire.http.waiting import Wait, rate_text, report
 
 CLASSES = ("cacheable", "uncacheable", "write")
 CACHEABLE = (
@@ -83,6 +84,24 @@ PROFILES = {
     "test": Profile(Limit(500, 125), Limit(100, 25), Limit(100, 25)),
 }
 
+
+class _Window(NamedTuple):
+    """One moving window: its storage key, size and expiry, and what a wait for it is called."""
+
+    key: str
+    amount: int
+    expiry: int
+    limit: str  # "<connector title> write limit"
+    rate: str  # "100/min"
+
+    @property
+    def entry(self) -> tuple[str, int, int]:
+        return self.key, self.amount, self.expiry
+
+    def wait(self, seconds: float) -> Wait:
+        return Wait(self.limit, self.rate, seconds)
+
+
 _storages: dict[str, MovingWindowSupport] = {}
 _storages_lock = threading.Lock()
 
@@ -123,7 +142,9 @@ class CommerceLayerLimits:
         cacheable: tuple[str, ...] = CACHEABLE,
         margin: float = 0.5,
         storage_uri: str = "memory://",
+        title: str = "",
     ) -> None:
+        self.title = title  # the platform's name, for what a wait is called
         self.profiles = dict(profiles or PROFILES)
         self.auto = profile == "auto"
         chosen = start if self.auto else profile
@@ -139,7 +160,7 @@ class CommerceLayerLimits:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_options(cls, options: Mapping[str, Any]) -> "CommerceLayerLimits":
+    def from_options(cls, options: Mapping[str, Any], title: str = "") -> "CommerceLayerLimits":
         profiles = {name: _profile(raw) for name, raw in options.get("profiles", {}).items()}
         return cls(
             profiles or None,
@@ -148,6 +169,7 @@ class CommerceLayerLimits:
             cacheable=tuple(options.get("cacheable", CACHEABLE)),
             margin=float(options.get("margin_seconds", 0.5)),
             storage_uri=str(options.get("storage_uri", "memory://")),
+            title=title,
         )
 
     # -- classes and windows -----------------------------------------------------------------
@@ -167,52 +189,59 @@ class CommerceLayerLimits:
             klass = "uncacheable"
         return request.url.netloc.decode(), klass, resource
 
-    def _windows(self, host: str, klass: str, resource: str) -> list[tuple[str, int, int]]:
-        """(key, amount, expiry seconds) of the two windows a request of this class fills."""
+    def _windows(self, host: str, klass: str, resource: str) -> tuple[_Window, _Window]:
+        """The average and the burst window a request of this class fills."""
         profile, limit = self.current, self.current.of(klass)
-        return [
-            (
+        name = f"{self.title} {klass} limit".lstrip()
+        return (
+            _Window(
                 f"cl/{host}/{klass}",
                 limit.average,
                 math.ceil(profile.average_window + self.margin),
+                name,
+                rate_text(limit.average, profile.average_window),
             ),
-            (
+            _Window(
                 f"cl/{host}/{klass}/{resource}",
                 limit.burst,
                 math.ceil(profile.burst_window + self.margin),
+                f"{name} on {resource}",
+                f"{rate_text(limit.burst, profile.burst_window)} burst",
             ),
-        ]
+        )
 
-    def _reserve(self, request: httpx.Request) -> float:
-        """0 after booking the request in both windows, else how long to wait before trying
-        again."""
+    def _reserve(self, request: httpx.Request) -> Wait | None:
+        """None after booking the request in both windows, else how long to wait before trying
+        again, and for which limit."""
         host, klass, resource = self.classify(request)
         with self._lock:
             now = time.time()
             if self.unlimited:
-                return 0.0
+                return None
+            windows = self._windows(host, klass, resource)
             paused = self._paused.get((host, klass), 0.0) - now
             if paused > 0:
-                return paused
-            windows = self._windows(host, klass, resource)
+                return windows[0].wait(paused)
             waits = []
-            for key, amount, expiry in windows:
-                oldest, count = self.storage.get_moving_window(key, amount, expiry)
-                if count >= amount:
-                    waits.append(oldest + expiry - now)
+            for window in windows:
+                oldest, count = self.storage.get_moving_window(*window.entry)
+                if count >= window.amount:
+                    waits.append(window.wait(max(MIN_PAUSE, oldest + window.expiry - now)))
             if waits:
-                return max(MIN_PAUSE, *waits)
-            for key, amount, expiry in windows:
-                self.storage.acquire_entry(key, amount, expiry)
-            return 0.0
+                return max(waits, key=lambda wait: wait.seconds)
+            for window in windows:
+                self.storage.acquire_entry(*window.entry)
+            return None
 
     def acquire(self, request: httpx.Request) -> None:
-        while (wait := self._reserve(request)) > 0:
-            time.sleep(wait)
+        while (wait := self._reserve(request)) is not None:
+            report(wait)
+            time.sleep(wait.seconds)
 
     async def aacquire(self, request: httpx.Request) -> None:
-        while (wait := self._reserve(request)) > 0:
-            await asyncio.sleep(wait)
+        while (wait := self._reserve(request)) is not None:
+            report(wait)
+            await asyncio.sleep(wait.seconds)
 
     # -- learning from answers ------------------------------------------------------------------
 
@@ -265,13 +294,13 @@ class CommerceLayerLimits:
 
     def _book_others(self, host: str, klass: str, resource: str, remaining: int) -> None:
         """Book into our average window what others used of it (module docstring)."""
-        key, amount, expiry = self._windows(host, klass, resource)[0]
-        _, count = self.storage.get_moving_window(key, amount, expiry)
-        missing = (amount - count) - remaining
+        window = self._windows(host, klass, resource)[0]
+        _, count = self.storage.get_moving_window(*window.entry)
+        missing = (window.amount - count) - remaining
         if missing > 0:
-            self.storage.acquire_entry(key, count + missing, expiry, missing)
+            self.storage.acquire_entry(window.key, count + missing, window.expiry, missing)
 
 
-def commercelayer_limits(options: dict[str, Any], instance: Any) -> CommerceLayerLimits:
+def commercelayer_limits(options: dict[str, Any], instance: Any, title: str) -> CommerceLayerLimits:
     """The throttle factory named by Commerce Layer's connector file."""
-    return CommerceLayerLimits.from_options(options)
+    return CommerceLayerLimits.from_options(options, title)

@@ -12,5 +12,5 @@ THROTTLES: dict[str, ThrottleFactory] = {
 }
 
 
-def throttle_for(spec: Strategy, instance: Any) -> Throttle:
-    return shared_throttle(spec, instance, THROTTLES)
+def throttle_for(spec: Strategy, instance: Any, title: str) -> Throttle:
+    return shared_throttle(spec, instance, THROTTLES, title)

@@ -21,7 +21,9 @@ from limits.aio.strategies import MovingWindowRateLimiter as AsyncMovingWindow
 from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
-UNITS = ("second", "minute", "hour", "day")
+from cartwire.http.waiting import Wait, rate_text, report
+
+UNITS = {"second": 1.0, "minute": 60.0, "hour": 3600.0, "day": 86400.0}  # in seconds
 STORAGE_ENV = "CARTWIRE_RATE_LIMIT_STORAGE"
 KEY_PREFIX = "cartwire-instance"
 
@@ -34,6 +36,9 @@ class RateLimit:
     @property
     def item(self) -> RateLimitItem:
         return parse(f"{self.amount}/{self.unit}")
+
+    def __str__(self) -> str:
+        return rate_text(self.amount, UNITS[self.unit])
 
 
 def storage_uri() -> str | None:
@@ -54,6 +59,8 @@ class Limiter:
     def __init__(self, key: str, limit: RateLimit, storage: str | None = None) -> None:
         self.key = f"{KEY_PREFIX}:{key}"
         self.item = limit.item
+        self.name = f"the rate limit of {key}"
+        self.limit = limit
         self.storage = storage or storage_uri()
         sync = storage_from_string(self.storage) if self.storage else MemoryStorage()
         self._sync = MovingWindowRateLimiter(sync)
@@ -75,7 +82,9 @@ class Limiter:
             return found
 
     def _pause(self, reset_at: float) -> float:
-        return max(0.005, reset_at - time.time())
+        pause = max(0.005, reset_at - time.time())
+        report(Wait(self.name, str(self.limit), pause))
+        return pause
 
     def _try(self) -> float | None:
         """None when the request fits (and is counted), else how long to wait."""

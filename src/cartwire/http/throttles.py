@@ -16,7 +16,8 @@ from cartwire.http.pool import ConcurrencyPool
 
 log = logging.getLogger(__name__)
 
-ThrottleFactory = Callable[[dict[str, Any], Any], Throttle]
+# (options, instance, the platform's title from its connector file, to name its limits by)
+ThrottleFactory = Callable[[dict[str, Any], Any, str], Throttle]
 DEFAULT_POOL_SIZE = 4
 
 _throttles: dict[tuple[str, str], Throttle] = {}
@@ -25,7 +26,7 @@ _lock = threading.Lock()
 
 
 def shared_throttle(
-    spec: Strategy, instance: Any, factories: dict[str, ThrottleFactory]
+    spec: Strategy, instance: Any, factories: dict[str, ThrottleFactory], title: str
 ) -> Throttle:
     """One throttle per (strategy, instance) in the process, so all clients share its view."""
     factory = factories.get(spec.strategy)
@@ -35,7 +36,7 @@ def shared_throttle(
     with _lock:
         key = (spec.strategy, instance.name)
         if key not in _throttles:
-            _throttles[key] = factory(spec.options, instance)
+            _throttles[key] = factory(spec.options, instance, title)
         return _throttles[key]
 
 

@@ -29,6 +29,7 @@ class Page:
     # The server's clock when it answered (its `Date` header), None without one: lets an
     # incremental read tell which changes had time to become visible (cartwire.flows.cursor).
     served_at: datetime | None = None
+    remaining: int | None = None  # records the walk has still to read, when the platform says
 
 
 OnPage = Callable[[Page], None]
@@ -116,6 +117,7 @@ class _Walk:
             self.paginator.total(body),
             self.paginator.state(),
             served_at(response),
+            self.paginator.remaining(),
         )
         return page, more
 

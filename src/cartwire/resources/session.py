@@ -63,7 +63,9 @@ class Platform:
             limit = RateLimit(self.record.rate_limit_amount, self.record.rate_limit_unit)
             throttles.append(limiter_for(self.record.name, limit))
         if self.connector.throttle is not None:
-            throttles.append(throttle_for(self.connector.throttle, self.record))
+            throttles.append(
+                throttle_for(self.connector.throttle, self.record, self.connector.title)
+            )
         pool: ConcurrencyPool | None = None
         if self.record.pool:
             stored = instances.store.get_pool(self.record.pool)

@@ -119,6 +119,17 @@ class PlannedWrite:
     changes: list[dict[str, Any]] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class FailureGroup:
+    """Failures with one reason: how many, and the keys of the first few records."""
+
+    output: str
+    code: str | None
+    message: str
+    count: int
+    keys: list[str | None]
+
+
 @dataclass
 class PageProgress:
     """What one committed page adds to a run."""
@@ -476,6 +487,40 @@ class Runs:
     def _record(self, token: str) -> dict[str, Any]:
         record: dict[str, Any] = json.loads(self._store.decrypt(token, FAILURE_COLUMN, None))
         return record
+
+    def failure_groups(self, run_id: int, keys: int = 3) -> list[FailureGroup]:
+        """The run's failures grouped by identical reason (output, code, message), the most
+        frequent first, each with its first few distinct keys: thousands of records failing
+        for one reason read as one line. Counted in the database, so a run with 100,000
+        failures loads only a few keys of each reason."""
+        reason = (RunFailureRow.output, RunFailureRow.code, RunFailureRow.message)
+        by_key = (
+            select(
+                *reason,
+                RunFailureRow.key,
+                func.min(RunFailureRow.id).label("first"),
+                func.count().label("n"),
+            )
+            .where(RunFailureRow.run_id == run_id)
+            .group_by(*reason, RunFailureRow.key)
+            .subquery()
+        )
+        same = (by_key.c.output, by_key.c.code, by_key.c.message)
+        ranked = select(
+            by_key,
+            func.row_number().over(partition_by=same, order_by=by_key.c.first).label("rank"),
+            func.sum(by_key.c.n).over(partition_by=same).label("total"),
+        ).subquery()
+        first = select(ranked).where(ranked.c.rank <= keys)
+        groups: dict[tuple[str, str | None, str], FailureGroup] = {}
+        with self._sessions.read() as session:
+            for row in session.execute(first.order_by(ranked.c.total.desc(), ranked.c.first)):
+                found = groups.setdefault(
+                    (row.output, row.code, row.message),
+                    FailureGroup(row.output, row.code, row.message, int(row.total), []),
+                )
+                found.keys.append(row.key)
+        return list(groups.values())
 
     def interrupted_with_inputs(self) -> list[Run]:
         """Interrupted runs that still hold the records they were given (webhook runs whose

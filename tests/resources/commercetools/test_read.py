@@ -40,9 +40,10 @@ def test_full_read_past_the_offset_ceiling(platform: Platform, admin: Admin) -> 
     assert len(set(read)) == 12_345
     assert read == sorted(read)  # one id-ordered walk
     assert len(urls) == 25  # 24 full pages and a short one: no extra request
+    assert urls[0].params["withTotal"] == "true"  # the total once, for progress and ETA
     for url in urls:
         assert url.params["limit"] == "500"
-        assert url.params["withTotal"] == "false"
+        assert url.params["withTotal"] == ("true" if url is urls[0] else "false")
         assert url.params.get_list("sort") == ["id asc"]
         assert "offset" not in url.params
     assert "where" not in urls[0].params

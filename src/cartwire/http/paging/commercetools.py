@@ -21,6 +21,7 @@ import httpx
 from cartwire.http.paging.base import IncompleteRead, PageRequest, Paginator
 
 MAX_PAGE = 500  # commercetools' maximum `limit`
+MAX_OFFSET = 10_000  # and `offset`, to which a `total` under a predicate is capped
 
 
 def in_predicate(field: str, values: Sequence[str], variable: str = "cwValues") -> dict[str, Any]:
@@ -67,7 +68,27 @@ class _Keyset(Paginator):
     def _setup(self, request: PageRequest) -> None:
         self.limit = min(self.page_size or MAX_PAGE, MAX_PAGE)
         self.user_wheres = _wheres(request.params)
-        request.params.update(limit=self.limit, withTotal="false", sort=list(self.sort))
+        self.left: int | None = None
+        # The total only on a walk's first page: it costs the platform a count, and the rest
+        # follows from the pages read.
+        request.params.update(limit=self.limit, withTotal="true", sort=list(self.sort))
+
+    def _count(self, request: PageRequest, body: Any, records: list[Any]) -> None:
+        """Learn from the first page how many records the walk has, then count them down.
+
+        A total under a predicate is capped at the maximum offset (facts: PagedQueryResponse),
+        so a capped one says nothing."""
+        if request.params.get("withTotal") == "true":
+            request.params["withTotal"] = "false"
+            total = body.get("total") if isinstance(body, dict) else None
+            capped = "where" in request.params and total == MAX_OFFSET
+            if isinstance(total, int) and not isinstance(total, bool) and not capped:
+                self.left = total
+        if self.left is not None:
+            self.left = max(self.left - len(records), 0)
+
+    def remaining(self) -> int | None:
+        return self.left
 
     def _short(self, body: Any, records: list[Any]) -> bool:
         """A page shorter than the limit the server applied is the last one."""
@@ -120,6 +141,7 @@ class IdKeyset(_Keyset):
     def advance(
         self, request: PageRequest, response: httpx.Response, body: Any, records: list[Any]
     ) -> bool:
+        self._count(request, body, records)
         # After the cursor (or from a cut walk's start), ascending, before a cut walk's end.
         previous, inclusive = (self.after, False) if self.after else (self.start, True)
         for record in records:
@@ -173,6 +195,7 @@ class IdKeyset(_Keyset):
             child.after, child.start, child.before, child.done = None, start, end, False
             children.append(child)
         self.before = cuts[0]
+        self.left = None  # no longer known for the shorter range
         self._where(request, self._cursor())
         return children
 
@@ -234,6 +257,7 @@ class ModifiedKeyset(_Keyset):
     def advance(
         self, request: PageRequest, response: httpx.Response, body: Any, records: list[Any]
     ) -> bool:
+        self._count(request, body, records)
         cursor = self.after
         for record in records:
             stamp = record.get(self.field) if isinstance(record, dict) else None

@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from cartwire.http.client import ApiClient
+from cartwire.http.waiting import in_this_context
 from cartwire.resources.commercelayer.records import (
     BATCH,
     IN_VALUES,
@@ -69,7 +70,10 @@ class Lookup:
         params = {"include": ",".join(sorted(include))} if include else {}
         found: Found = {}
         with ThreadPoolExecutor(self.concurrency) as pool:
-            answers = pool.map(lambda q: find_all(self.api, self.path, {**params, **q[0]}), queries)
+            answers = pool.map(
+                in_this_context(lambda q: find_all(self.api, self.path, {**params, **q[0]})),
+                queries,
+            )
             for (_, by), records_found in zip(queries, answers, strict=True):
                 for record in records_found:
                     for identity in self._identities(record, by):

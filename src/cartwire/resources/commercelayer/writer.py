@@ -27,6 +27,7 @@ from cartwire.connectors.schema import Endpoint
 from cartwire.http.client import ApiClient, SafeRetry
 from cartwire.http.errors import ApiError, Conflict, ServerError, Unreachable
 from cartwire.http.jsonapi import flatten
+from cartwire.http.waiting import in_this_context
 from cartwire.resources.commercelayer.imports import MAX_INPUTS, ImportRunner
 from cartwire.resources.commercelayer.lookup import Found, Lookup
 from cartwire.resources.commercelayer.plans import Plan
@@ -272,5 +273,5 @@ class CommerceLayerWriter(Writer):
                 latest = result.record
 
         with ThreadPoolExecutor(self.concurrency) as pool:
-            list(pool.map(run, groups.values()))
+            list(pool.map(in_this_context(run), groups.values()))
         return results

@@ -1,0 +1,154 @@
+"""A flow run's progress on stderr: counts, rate, ETA when the source reports a total, and what
+the run is waiting for when a rate limit holds it back.
+
+On a terminal it is one live line. Redirected (a log file, CI, a parent process) it is a line
+per committed page and per wait, so the log says what happened and when.
+"""
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from rich.progress import (
+    Progress,
+    ProgressColumn,
+    SpinnerColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.text import Text
+
+from cartwire.cli.common import err
+from cartwire.flows.preview import DRY_RUN_COUNTS
+from cartwire.flows.progress import Update
+from cartwire.http.waiting import Wait
+
+WRITTEN = ("created", "updated", "unchanged")
+DRY_RUN_SHOWN = ("created", "updated", "unchanged", "skipped", "failed")
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02}:{secs:02}" if hours else f"{minutes}:{secs:02}"
+
+
+class _State:
+    """The latest update, the waits still in progress, and what to print of them."""
+
+    def __init__(self, title: str, dry_run: bool) -> None:
+        self.title = title
+        self.dry_run = dry_run
+        self.started = time.monotonic()
+        self.first_read: int | None = None  # what the run had read before this process
+        self.last: Update | None = None
+        self.waits: dict[str, tuple[Wait, float]] = {}  # limit -> (wait, when it ends)
+        self.lock = threading.Lock()
+
+    def take(self, update: Update) -> bool:
+        """Note `update`; False for a wait already shown (one more request held by it)."""
+        now = time.monotonic()
+        with self.lock:
+            read = update.counts.get("read", 0)
+            if self.first_read is None:
+                self.first_read = read
+            self.last = update
+            if update.wait is None:
+                return True
+            wait = update.wait
+            known = self.waits.get(wait.limit)
+            new = known is None or known[1] <= now
+            until = max(now + wait.seconds, known[1] if known else 0.0)
+            self.waits[wait.limit] = (wait, until)
+            return new
+
+    def counts(self) -> str:
+        if self.last is None:
+            return f"{self.title}: starting"
+        counts, total = self.last.counts, self.last.total
+        of = f" of {total:,}" if total is not None else ""
+        read = f"read {counts.get('read', 0):,}{of}"
+        if self.dry_run:  # nothing was written: say what would be
+            done = [f"{DRY_RUN_COUNTS.get(k, k)} {counts.get(k, 0):,}" for k in DRY_RUN_SHOWN]
+            return f"{self.title} (dry run): {' · '.join([read, *done])}"
+        written = sum(counts.get(k, 0) for k in WRITTEN)
+        return (
+            f"{self.title}: {read} · written {written:,} · "
+            f"failed {counts.get('failed', 0):,} · skipped {counts.get('skipped', 0):,}"
+        )
+
+    def pace(self) -> str:
+        """Read rate of this process and, with a total, the time left at that rate."""
+        if self.last is None or self.first_read is None:
+            return ""
+        elapsed = time.monotonic() - self.started
+        read = self.last.counts.get("read", 0)
+        rate = (read - self.first_read) / elapsed if elapsed > 0 else 0.0
+        if rate <= 0:
+            return ""
+        text = f"{rate:,.0f} read/s"
+        total = self.last.total
+        if total is not None and total > read:
+            text += f" · ETA {_clock((total - read) / rate)}"
+        return text
+
+    def waiting(self) -> str:
+        """The longest wait still going on, with its seconds left."""
+        now = time.monotonic()
+        with self.lock:
+            going = [(until, wait) for wait, until in self.waits.values() if until > now]
+        if not going:
+            return ""
+        until, wait = max(going, key=lambda pair: pair[0])
+        return str(Wait(wait.limit, wait.rate, until - now))
+
+
+class _Live(ProgressColumn):
+    """Rate, ETA and the current wait, computed at each refresh so a wait counts down."""
+
+    def __init__(self, state: _State) -> None:
+        super().__init__()
+        self.state = state
+
+    def render(self, task: Task) -> Text:
+        parts = [self.state.pace(), self.state.waiting()]
+        return Text(" · ".join(p for p in parts if p))
+
+
+@contextmanager
+def progress_bar(
+    enabled: bool, title: str, dry_run: bool = False
+) -> Iterator[Callable[[Update], None]]:
+    """The progress callback of a run, shown on stderr while the block runs (a dry run's says
+    what it would create and update: it writes nothing)."""
+    state = _State(title, dry_run)
+    if not enabled:
+        yield lambda _update: None
+        return
+    if not err.is_terminal:
+        printed = [""]
+
+        def line(update: Update) -> None:
+            if not state.take(update):
+                return
+            if update.wait is not None:
+                shown = f"{title}: {update.wait}"
+            else:
+                shown = " · ".join(p for p in (state.counts(), state.pace()) if p)
+            if shown != printed[0]:  # e.g. an empty last page changes nothing
+                printed[0] = shown
+                err.print(shown, soft_wrap=True, markup=False)
+
+        yield line
+        return
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), _Live(state))
+    with Progress(*columns, console=err, transient=False) as bar:
+        task = bar.add_task(state.counts())
+
+        def update(update: Update) -> None:
+            state.take(update)
+            bar.update(task, description=state.counts())
+
+        yield update
