@@ -3,7 +3,6 @@
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from cartwire import __version__, logs
 from cartwire.cli import (
@@ -28,6 +27,7 @@ from cartwire.cli.common import (
     show_warnings,
 )
 from cartwire.cli.progress import progress_bar
+from cartwire.cli.tables import print_table
 from cartwire.demo import FLOWS, prepare, run_flow
 from cartwire.sandbox.processes import SandboxError
 from cartwire.store import Store
@@ -89,11 +89,9 @@ def demo(
     if as_json:
         emit_json([{"flow": name, **flows.summary(run)} for name, run in done])
     else:
-        table = Table("flow", "run", "status", *flows.COUNT_KEYS, title="cartwire demo")
-        for name, run in done:
-            counts = (f"{run.counts.get(k, 0):,}" for k in flows.COUNT_KEYS)
-            table.add_row(name, str(run.id), run.status, *counts)
-        out.print(table)
+        print_table(
+            flows.RUN_COLUMNS, [flows.run_row(run) for _, run in done], title="cartwire demo"
+        )
         out.print(NEXT_STEPS)
     if any(run.status != "succeeded" for _, run in done):
         raise typer.Exit(1)

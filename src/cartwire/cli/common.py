@@ -23,6 +23,13 @@ FAILED = 1  # the command ran and the thing it checked failed
 INTERRUPTED = 130  # Ctrl-C, as shells report a program ended by SIGINT
 
 
+def clock(seconds: float) -> str:
+    """A duration as `m:ss`, or `h:mm:ss` from an hour on."""
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02}:{secs:02}" if hours else f"{minutes}:{secs:02}"
+
+
 def fail(message: str, code: int = FAILED) -> typer.Exit:
     # Escaped: a message quoting `page[size]` or `filter[q][…]` is text, not console markup.
     err.print(f"[red]error:[/red] {escape(message)}", markup=True, soft_wrap=True)

@@ -3,9 +3,9 @@
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from cartwire.cli.common import USAGE, JsonOption, emit_json, fail, out
+from cartwire.cli.tables import Column, WideOption, print_table
 from cartwire.connectors import Connector, ConnectorError, connectors, get_connector
 
 app = typer.Typer(no_args_is_help=True, help="Connectors: the platforms cartwire can talk to.")
@@ -45,7 +45,7 @@ def describe(connector: Connector) -> dict[str, Any]:
 
 
 @app.command("list")
-def list_(as_json: JsonOption = False) -> None:
+def list_(as_json: JsonOption = False, wide: WideOption = False) -> None:
     """The installed connectors."""
     try:
         found = connectors()
@@ -59,16 +59,36 @@ def list_(as_json: JsonOption = False) -> None:
             ]
         )
         return
-    table = Table("name", "title", "auth methods", "description")
-    for c in found.values():
-        table.add_row(c.name, c.title, ", ".join(m.name for m in c.auth_methods), c.description)
-    out.print(table)
+    print_table(
+        (
+            Column("name"),
+            Column("title", priority=2, give="wrap"),
+            Column("auth methods", priority=3, give="wrap"),
+            Column("description", priority=1, give="wrap"),
+        ),
+        [
+            [c.name, c.title, ", ".join(m.name for m in c.auth_methods), c.description]
+            for c in found.values()
+        ],
+        wide=wide,
+    )
+
+
+FIELD_COLUMNS = (
+    Column("key"),
+    Column("label", priority=1, give="wrap"),
+    Column("required", priority=2),
+    Column("default", priority=3, give="fold", shortest=16),
+    Column("secret", priority=2),
+    Column("help", priority=1, give="wrap"),
+)
 
 
 @app.command()
 def show(
     name: Annotated[str, typer.Argument(help="Connector name, e.g. commercetools.")],
     as_json: JsonOption = False,
+    wide: WideOption = False,
 ) -> None:
     """A connector's auth methods, credential fields and URLs."""
     try:
@@ -82,18 +102,21 @@ def show(
     out.print("API docs: " + ", ".join(str(u) for u in connector.docs))
     for method in connector.auth_methods:
         out.print(f"\n[bold]{method.name}[/bold] ({method.key})")
-        table = Table("key", "label", "required", "default", "secret", "help")
-        for f in method.fields:
-            label = f"{f.label} (advanced)" if f.advanced else f.label
-            table.add_row(
-                f.key,
-                label,
-                "yes" if f.required else "",
-                f.default or "",
-                "yes" if f.secret else "",
-                f.help,
-            )
-        out.print(table)
+        print_table(
+            FIELD_COLUMNS,
+            [
+                [
+                    f.key,
+                    f"{f.label} (advanced)" if f.advanced else f.label,
+                    "yes" if f.required else "",
+                    f.default or "",
+                    "yes" if f.secret else "",
+                    f.help,
+                ]
+                for f in method.fields
+            ],
+            wide=wide,
+        )
         out.print(
             f"token: POST {method.token.url} (client auth: {method.token.client_auth}, "
             f"parameters as {method.token.params_in}, token key {method.token.token_key})"

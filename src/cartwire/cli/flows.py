@@ -2,17 +2,18 @@
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from cartwire.cli.common import (
     FAILED,
     INTERRUPTED,
     USAGE,
     JsonOption,
+    clock,
     emit_json,
     err,
     errors_as_messages,
@@ -20,6 +21,7 @@ from cartwire.cli.common import (
     out,
 )
 from cartwire.cli.progress import progress_bar
+from cartwire.cli.tables import Column, WideOption, print_table
 from cartwire.flows import FlowInvalid, preview, validate
 from cartwire.flows.catalog import FlowFile, FlowNotFound, available, find
 from cartwire.flows.runner import FlowError, FlowRunner, RunInterrupted
@@ -66,6 +68,7 @@ def run_document(run: Run) -> dict[str, Any]:
         "limit": run.limit,
         "started_at": run.started_at.isoformat() if run.started_at else None,
         "ended_at": run.ended_at.isoformat() if run.ended_at else None,
+        "duration_s": round(run.duration.total_seconds(), 3) if run.duration else None,
         "error": run.error,
     }
 
@@ -186,13 +189,13 @@ def validate_cmd(file: Annotated[Path, typer.Argument(help="A flow file.")]) -> 
 
 
 @app.command("list")
-def list_cmd(as_json: JsonOption = False) -> None:
+def list_cmd(as_json: JsonOption = False, wide: WideOption = False) -> None:
     """Prebuilt and user flows, with their default bindings."""
     with errors_as_messages(HANDLERS):
         flows = available()
         bindings = {b.flow: b for b in Runs(Store.open()).bindings()}
     rows: list[dict[str, Any]] = []
-    table = Table("name", "origin", "bound to", "enabled", "description")
+    cells: list[list[str]] = []
     for name, flow_file in flows.items():
         binding = bindings.get(name)
         rows.append(
@@ -207,11 +210,20 @@ def list_cmd(as_json: JsonOption = False) -> None:
         )
         bound = f"{binding.source} → {binding.destination}" if binding else ""
         enabled = "yes" if binding and binding.enabled else ""
-        table.add_row(name, flow_file.origin, bound, enabled, flow_file.flow.description)
+        cells.append([name, flow_file.origin, bound, enabled, flow_file.flow.description])
     if as_json:
         emit_json(rows)
     else:
-        out.print(table)
+        print_table(FLOW_COLUMNS, cells, wide=wide)
+
+
+FLOW_COLUMNS = (
+    Column("name", give="shorten", shortest=16),
+    Column("origin", priority=3, give="fold"),
+    Column("bound to", priority=1, give="wrap"),
+    Column("enabled", priority=2),
+    Column("description", priority=2, give="wrap", shortest=16),
+)
 
 
 @app.command()
@@ -305,6 +317,7 @@ def runs_list(
     flow: Annotated[str | None, typer.Option(help="Only this flow's runs.")] = None,
     limit: Annotated[int, typer.Option(min=1)] = 20,
     as_json: JsonOption = False,
+    wide: WideOption = False,
 ) -> None:
     """Recent runs, newest first."""
     with errors_as_messages(HANDLERS):
@@ -314,20 +327,39 @@ def runs_list(
     if as_json:
         emit_json([run_document(r) for r in found])
         return
-    table = Table(
-        "run", "flow", "status", "trigger", "source → destination", *COUNT_KEYS, "started"
-    )
-    for r in found:
-        table.add_row(
-            str(r.id),
-            r.flow,
-            f"{r.status} (dry run)" if r.dry_run else r.status,
-            r.trigger,
-            f"{r.source} → {r.destination}",
-            *(f"{r.counts.get(k, 0):,}" for k in COUNT_KEYS),
-            r.started_at.strftime("%Y-%m-%d %H:%M:%S") if r.started_at else "",
-        )
-    out.print(table)
+    print_table(RUN_COLUMNS, [run_row(r) for r in found], wide=wide)
+
+
+RUN_COLUMNS = (
+    Column("run", numeric=True),
+    Column("flow", give="shorten", shortest=14),
+    Column("status", give="wrap"),
+    Column("trigger", priority=5),
+    Column("source → destination", priority=4, give="wrap"),
+    *(Column(k, priority=1 if k in ("read", "failed") else 3, numeric=True) for k in COUNT_KEYS),
+    Column("started", priority=5, give="wrap"),
+    Column("ended", priority=2, give="wrap"),
+    Column("duration", priority=1, numeric=True),
+)
+
+
+def run_row(run: Run) -> list[str]:
+    duration = run.duration
+    return [
+        str(run.id),
+        run.flow,
+        f"{run.status} (dry run)" if run.dry_run else run.status,
+        run.trigger,
+        f"{run.source} → {run.destination}",
+        *(f"{run.counts.get(k, 0):,}" for k in COUNT_KEYS),
+        _at(run.started_at),
+        _at(run.ended_at),
+        clock(duration.total_seconds()) if duration is not None else "",
+    ]
+
+
+def _at(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else ""
 
 
 @runs_app.command("show")

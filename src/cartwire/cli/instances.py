@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from cartwire.cli.common import (
     FAILED,
@@ -18,6 +17,7 @@ from cartwire.cli.common import (
     fail,
     out,
 )
+from cartwire.cli.tables import KEY_VALUE, Column, WideOption, print_table
 from cartwire.connectors import AuthMethod, ConnectorError, get_connector
 from cartwire.instances import (
     CredentialsRejected,
@@ -278,17 +278,32 @@ def add(
 
 
 @app.command("list")
-def list_(as_json: JsonOption = False) -> None:
+def list_(as_json: JsonOption = False, wide: WideOption = False) -> None:
     """All instances (secrets masked)."""
     records = _instances().list()
     if as_json:
         emit_json([describe(r) for r in records])
         return
-    table = Table("name", "connector", "timezone", "rate limit", "pool")
-    for r in records:
-        rate = f"{r.rate_limit_amount}/{r.rate_limit_unit}" if r.rate_limit_amount else ""
-        table.add_row(r.name, r.connector, r.timezone, rate, r.pool or "")
-    out.print(table)
+    rows = [
+        [
+            r.name,
+            r.connector,
+            r.timezone,
+            f"{r.rate_limit_amount}/{r.rate_limit_unit}" if r.rate_limit_amount else "",
+            r.pool or "",
+        ]
+        for r in records
+    ]
+    print_table(INSTANCE_COLUMNS, rows, wide=wide)
+
+
+INSTANCE_COLUMNS = (
+    Column("name", give="shorten", shortest=16),
+    Column("connector", priority=1, give="shorten"),
+    Column("timezone", priority=3, give="fold"),
+    Column("rate limit", priority=2, give="wrap"),
+    Column("pool", priority=2, give="shorten"),
+)
 
 
 @app.command()
@@ -299,14 +314,13 @@ def show(name: str, as_json: JsonOption = False) -> None:
     if as_json:
         emit_json(document)
         return
-    table = Table(show_header=False, title=name, title_justify="left")
+    rows: list[list[str]] = []
     for key, value in document.items():
         if key == "fields":
-            for field, shown in value.items():
-                table.add_row(field, shown)
+            rows += [[field, shown] for field, shown in value.items()]
         elif key != "name":
-            table.add_row(key, "" if value is None else str(value))
-    out.print(table)
+            rows.append([key, "" if value is None else str(value)])
+    print_table(KEY_VALUE, rows, title=name, header=False)
 
 
 @app.command("test")

@@ -5,9 +5,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from cartwire.cli.common import USAGE, JsonOption, emit_json, err, out
+from cartwire.cli.tables import Column, WideOption, print_table
 from cartwire.flows.lookups import LookupCsvError, read_csv, write_csv
 from cartwire.store import Store
 from cartwire.store.runs import Runs
@@ -52,13 +52,14 @@ def export(
 
 
 @app.command("list")
-def list_(as_json: JsonOption = False) -> None:
+def list_(as_json: JsonOption = False, wide: WideOption = False) -> None:
     """The tables and their sizes."""
     sizes = Runs(Store.open()).lookup_tables()
     if as_json:
         emit_json(sizes)
         return
-    listing = Table("table", "rows")
-    for name, count in sorted(sizes.items()):
-        listing.add_row(name, str(count))
-    out.print(listing)
+    print_table(
+        (Column("table", give="shorten", shortest=20), Column("rows", numeric=True)),
+        [[name, f"{count:,}"] for name, count in sorted(sizes.items())],
+        wide=wide,
+    )

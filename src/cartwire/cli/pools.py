@@ -8,9 +8,9 @@ worker processes sharing a pool need Redis, a later step).
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from cartwire.cli.common import USAGE, JsonOption, emit_json, fail, out
+from cartwire.cli.tables import Column, WideOption, print_table
 from cartwire.http.throttles import DEFAULT_POOL_SIZE
 from cartwire.instances.validation import NAME_PATTERN
 from cartwire.store import InvalidRecord, PoolNotFound, Store
@@ -42,7 +42,7 @@ def set_(
 
 
 @app.command("list")
-def list_(as_json: JsonOption = False) -> None:
+def list_(as_json: JsonOption = False, wide: WideOption = False) -> None:
     """Every pool with its size and instances, including pools instances name but no size was
     set for (they run at the default size)."""
     with Store.open() as store:
@@ -60,11 +60,22 @@ def list_(as_json: JsonOption = False) -> None:
     if as_json:
         emit_json(rows)
         return
-    table = Table("name", "size", "instances")
-    for row in rows:
-        size = f"{row['size']} (default, not set)" if row["default"] else str(row["size"])
-        table.add_row(row["name"], size, ", ".join(row["instances"]))
-    out.print(table)
+    print_table(
+        (
+            Column("name", give="shorten", shortest=16),
+            Column("size", priority=1, give="wrap"),
+            Column("instances", priority=2, give="wrap"),
+        ),
+        [
+            [
+                row["name"],
+                f"{row['size']} (default, not set)" if row["default"] else str(row["size"]),
+                ", ".join(row["instances"]),
+            ]
+            for row in rows
+        ],
+        wide=wide,
+    )
 
 
 @app.command()

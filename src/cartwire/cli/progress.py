@@ -20,19 +20,13 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from cartwire.cli.common import err
+from cartwire.cli.common import clock, err
 from cartwire.flows.preview import DRY_RUN_COUNTS
 from cartwire.flows.progress import Update
 from cartwire.http.waiting import Wait
 
 WRITTEN = ("created", "updated", "unchanged")
 DRY_RUN_SHOWN = ("created", "updated", "unchanged", "skipped", "failed")
-
-
-def _clock(seconds: float) -> str:
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02}:{secs:02}" if hours else f"{minutes}:{secs:02}"
 
 
 class _State:
@@ -91,7 +85,7 @@ class _State:
         text = f"{rate:,.0f} read/s"
         total = self.last.total
         if total is not None and total > read:
-            text += f" · ETA {_clock((total - read) / rate)}"
+            text += f" · ETA {clock((total - read) / rate)}"
         return text
 
     def waiting(self) -> str:

@@ -31,12 +31,12 @@ from rich.progress import (
     TextColumn,
     TimeRemainingColumn,
 )
-from rich.table import Table
 from rich.text import Text
 
 from cartwire.auth import AuthError
-from cartwire.cli.common import FAILED, USAGE, JsonOption, emit_json, err, fail, out
+from cartwire.cli.common import FAILED, USAGE, JsonOption, emit_json, err, fail
 from cartwire.cli.formats import FORMATS, RecordWriter
+from cartwire.cli.tables import Column, WideOption, print_table
 from cartwire.connectors import Connector, ConnectorError, get_connector
 from cartwire.flows import preview
 from cartwire.http.errors import ApiError
@@ -348,6 +348,7 @@ def _connector_of(target: str) -> Connector:
 def endpoints(
     target: Annotated[str, typer.Argument(help="An instance name or a connector name.")],
     as_json: JsonOption = False,
+    wide: WideOption = False,
 ) -> None:
     """The endpoints of a connector: direction, natural key, paging and filters."""
     connector = _connector_of(target)
@@ -368,15 +369,24 @@ def endpoints(
     if as_json:
         emit_json(rows)
         return
-    table = Table(
-        "endpoint", "direction", "natural key", "--since", "filters", title=connector.title
+    print_table(
+        (
+            Column("endpoint", give="shorten", shortest=16),
+            Column("direction", priority=2),
+            Column("natural key", priority=1, give="wrap"),
+            Column("--since", priority=3),
+            Column("filters", priority=1, give="wrap"),
+        ),
+        [
+            [
+                row["name"],
+                row["direction"],
+                (row["natural_key"] or "").replace(",", ", "),
+                "yes" if row["incremental"] else "",
+                ", ".join(f["key"] for f in row["filters"]),
+            ]
+            for row in rows
+        ],
+        wide=wide,
+        title=connector.title,
     )
-    for row in rows:
-        table.add_row(
-            row["name"],
-            row["direction"],
-            row["natural_key"] or "",
-            "yes" if row["incremental"] else "",
-            ", ".join(f["key"] for f in row["filters"]),
-        )
-    out.print(table)

@@ -12,9 +12,10 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
-from rich.table import Table
+from rich.text import Text
 
 from cartwire.cli.common import USAGE, JsonOption, emit_json, err, fail, out
+from cartwire.cli.tables import KEY_VALUE, Column, print_table
 from cartwire.sandbox import manager
 from cartwire.sandbox.catalogue import Catalogue
 from cartwire.sandbox.processes import SandboxError
@@ -26,10 +27,7 @@ app = typer.Typer(no_args_is_help=True, help="Run commercetools and Commerce Lay
 
 def _credentials_table(state: dict[str, manager.Sandbox]) -> None:
     for platform, creds in manager.credentials_document(state).items():
-        table = Table(title=platform, show_header=False, title_justify="left")
-        for key, value in creds.items():
-            table.add_row(key, value)
-        out.print(table)
+        print_table(KEY_VALUE, list(map(list, creds.items())), title=platform, header=False)
 
 
 @app.command()
@@ -73,11 +71,23 @@ def status(as_json: JsonOption = False) -> None:
     if as_json:
         emit_json(report)
         return
-    table = Table("platform", "state", "url", "pid", "log")
-    for platform, entry in report.items():
-        label = "[green]running[/green]" if entry["running"] else "[red]stopped[/red]"
-        table.add_row(platform, label, *(str(entry[k] or "") for k in ("url", "pid", "log")))
-    out.print(table)
+    print_table(
+        (
+            Column("platform"),
+            Column("state"),
+            Column("url", priority=1, give="fold"),
+            Column("pid", priority=2, numeric=True),
+            Column("log", priority=3, give="fold"),
+        ),
+        [
+            [
+                platform,
+                Text("running", "green") if entry["running"] else Text("stopped", "red"),
+                *(str(entry[k] or "") for k in ("url", "pid", "log")),
+            ]
+            for platform, entry in report.items()
+        ],
+    )
 
 
 @app.command()

@@ -97,6 +97,14 @@ class Run:
     ended_at: datetime | None
     limit: int | None = None  # read at most this many source records (`flows run --limit`)
 
+    @property
+    def duration(self) -> timedelta | None:
+        """From its start to its end, or to now while it runs (a resumed run's includes the
+        time it lay interrupted); None before it started."""
+        if self.started_at is None:
+            return None
+        return (self.ended_at or _now()) - self.started_at
+
 
 @dataclass(frozen=True)
 class Failure:
