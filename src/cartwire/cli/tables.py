@@ -71,17 +71,18 @@ def _fit(
             room -= narrowest[i] + PER_COLUMN
     widths = {i: narrowest[i] for i in chosen}
     # The room left goes first to columns that cut their text (a name shortened, a URL
-    # folded), the most important first; then evenly to those that wrap at spaces.
+    # folded), the most important first; then to those that wrap at spaces, the most
+    # important first and evenly among equals.
     for i in (i for i in chosen if columns[i].give in ("shorten", "fold")):
         more = min(max(room, 0), natural[i] - widths[i])
         widths[i] += more
         room -= more
-    growing = [i for i in chosen if widths[i] < natural[i]]
-    while room > 0 and growing:
-        for i in growing[:room]:
-            widths[i] += 1
-            room -= 1
-        growing = [i for i in growing if widths[i] < natural[i]]
+    for priority in sorted({columns[i].priority for i in chosen}):
+        growing = [i for i in chosen if columns[i].priority == priority]
+        while room > 0 and (growing := [i for i in growing if widths[i] < natural[i]]):
+            for i in growing[:room]:
+                widths[i] += 1
+                room -= 1
     return sorted(chosen), widths
 
 
