@@ -80,7 +80,6 @@ def test_a_dry_run_shows_each_changed_field_and_writes_nothing(world: World) -> 
     assert lines[lines.index(shown[0]) + 1] == shown[1]
     # The cursor passes over the customers the first run already had: only the renamed is read.
     assert "(dry run): read 1, would create 0, would update 1, unchanged " in stdout
-    # (of 1: the source's total counts the customers passed over as read already)
     assert f"{FLOW} (dry run): read 1 of 1 · would create 0 · would update 1" in stderr
     assert "written" not in stdout + stderr
     assert world.writes(world.cl) == 0
