@@ -6,8 +6,8 @@ Commerce Layer emulator at its real *live* limits (1,000 cacheable GETs and 200 
         [--rate-limits live|test|off]
 
 Starts both sandboxes in a throwaway CARTWIRE_HOME (stopped again at the end, on Ctrl-C too),
-seeds them with `cartwire.sandbox.seed.seed` and adds the two sandbox instances and lookup
-tables with `cartwire.demo.connect_sandboxes`. Scenarios:
+seeds them with `cartwire.sandbox.seed.seed` and adds the two sandbox instances (the flow derives
+its lookup table from the price lists) with `cartwire.demo.connect_sandboxes`. Scenarios:
 
 1. `imports`: the prebuilt flow as it is, in this process, for `--products` products. Its
    `batch_size: 5000` puts more than `bulk_threshold` (100) writes in one upsert, so skus and

@@ -35,14 +35,6 @@ FLOWS: tuple[tuple[str, str, str], ...] = (
     ("cl-orders-to-ct-orders", CL_INSTANCE, CT_INSTANCE),
 )
 
-# Cross-reference tables the prebuilt flows read: currency → Commerce Layer price list code,
-# commercetools supply channel key → Commerce Layer stock location code.
-LOOKUPS = {
-    "currencies-to-price-lists": {"EUR": "eur", "USD": "usd", "GBP": "gbp"},
-    "channels-to-stock-locations": {"eu-warehouse": "eu-warehouse", "us-warehouse": "us-warehouse"},
-}
-
-
 Say = Callable[[str], None]
 
 
@@ -60,7 +52,7 @@ def _ensure_instance(instances: Instances, name: str, sandbox: manager.Sandbox) 
 
 
 def prepare(store: Store, products: int, say: Say) -> None:
-    """Sandboxes up, seeded once, instances added, lookup tables and bindings saved."""
+    """Sandboxes up, seeded once, instances added, bindings saved."""
     state = manager.up()
     ct, cl = state[manager.COMMERCETOOLS], state[manager.COMMERCELAYER]
     say(f"commercetools sandbox at {ct.url}, Commerce Layer sandbox at {cl.url}")
@@ -75,13 +67,13 @@ def prepare(store: Store, products: int, say: Say) -> None:
 
 
 def connect_sandboxes(store: Store, ct: manager.Sandbox, cl: manager.Sandbox) -> None:
-    """The two sandbox instances, the lookup tables and the default bindings of the flows."""
+    """The two sandbox instances and the default bindings of the flows. The lookup tables the
+    flows read are derived from the Commerce Layer sandbox as each run starts, as for any
+    other pair of instances (the prebuilt flows' `lookups:`)."""
     instances = Instances(store)
     _ensure_instance(instances, CT_INSTANCE, ct)
     _ensure_instance(instances, CL_INSTANCE, cl)
     runs = Runs(store)
-    for table, entries in LOOKUPS.items():
-        runs.set_lookup_table(table, entries)
     for flow, source, destination in FLOWS:
         runs.bind(flow, source, destination)
 

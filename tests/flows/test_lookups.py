@@ -72,3 +72,23 @@ def test_the_header_is_required(text: str, problem: str) -> None:
     with pytest.raises(LookupCsvError) as raised:
         read_csv(io.StringIO(text))
     assert raised.value.problems == [problem]
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (b"source,target\na,1\n\xe9t\xe9,2\n", "line 3: not UTF-8 text"),
+        (b'source,target\na,1\n"b,2\nc,3\n', "line 3: not valid CSV: a quote opened on this line"),
+        (b'source,target\n"a"x,1\n', "line 2: not valid CSV: ',' expected after '\"'"),
+        (b"source,target\n\n", "line 2: no rows after the header"),
+    ],
+)
+def test_a_file_that_is_not_a_table_says_where(
+    tmp_path: Path, content: bytes, problem: str
+) -> None:
+    path = tmp_path / "table.csv"
+    path.write_bytes(content)
+    with pytest.raises(LookupCsvError) as raised:
+        read_csv(path)
+    [found] = raised.value.problems
+    assert found.startswith(problem), found

@@ -21,6 +21,7 @@ from cartwire.flows import (
     load_flow,
     process,
 )
+from cartwire.flows.lookups import fill_hint
 from tests.flows.support import REGISTRY, flow
 
 DATA = Path(__file__).parent / "data"
@@ -198,15 +199,17 @@ def test_and_its_prices_one_per_currency(products_flow: Flow) -> None:
     # other prices of the same product go on.
     assert prices[2] == RecordError(
         at="outputs[1].steps[2].map.fields.price_list.transform[0]",
-        reason='no entry for "CHF" in lookup table "currencies-to-price-lists"',
+        reason='no entry for "CHF" in lookup table "currencies-to-price-lists"; '
+        + fill_hint("currencies-to-price-lists"),
         field="price_list",
         transform="lookup",
         value="CHF",
     )
     assert str(prices[2]) == (
         "field price_list, transform lookup, value 'CHF': no entry for \"CHF\" in lookup"
-        ' table "currencies-to-price-lists"'
-        " (at outputs[1].steps[2].map.fields.price_list.transform[0])"
+        ' table "currencies-to-price-lists"; '
+        + fill_hint("currencies-to-price-lists")
+        + " (at outputs[1].steps[2].map.fields.price_list.transform[0])"
     )
     assert [p.record["amount_cents"] for p in prices if isinstance(p, OutputRecord)] == [
         1999,

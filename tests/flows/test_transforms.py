@@ -226,12 +226,17 @@ def test_an_absent_value_passes_through(spec: Any) -> None:
         (
             {"lookup": "channels-to-stock-locations"},
             "ch-us",
-            'no entry for "ch-us" in lookup table "channels-to-stock-locations"',
+            'no entry for "ch-us" in lookup table "channels-to-stock-locations"; import it with'
+            " `cartwire lookups import channels-to-stock-locations FILE.csv` (a CSV file with the"
+            " header source,target and one row per value: the value in the records, the value to"
+            " write)",
         ),
         (
             {"lookup": "no-such-table"},
             "ch-eu",
-            'no entry for "ch-eu" in lookup table "no-such-table"',
+            'no entry for "ch-eu" in lookup table "no-such-table"; import it with'
+            " `cartwire lookups import no-such-table FILE.csv` (a CSV file with the header"
+            " source,target and one row per value: the value in the records, the value to write)",
         ),
         ("join", "a,b", "expected a list, got str 'a,b'"),
         (

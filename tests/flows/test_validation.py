@@ -319,7 +319,7 @@ def test_every_problem_in_one_pass_in_file_order() -> None:
             {"colour": "red"},
             [
                 '(top level): unknown key "colour"; known: name, description, version, triggers,'
-                " source, steps, outputs, destination, settings"
+                " source, steps, outputs, destination, lookups, settings"
             ],
         ),
     ],

@@ -22,9 +22,11 @@ from cartwire.cli.common import (
 )
 from cartwire.cli.progress import progress_bar
 from cartwire.cli.tables import Column, WideOption, print_table
-from cartwire.flows import FlowInvalid, preview, validate
+from cartwire.flows import FlowInvalid, Problem, load_flow, preview, validate
 from cartwire.flows.catalog import FlowFile, FlowNotFound, available, find
 from cartwire.flows.runner import FlowError, FlowRunner, RunInterrupted
+from cartwire.flows.tables import TableCheck
+from cartwire.flows.tables import check as check_tables
 from cartwire.http.errors import ApiError
 from cartwire.store import InstanceNotFound, Store
 from cartwire.store.errors import StoreError
@@ -176,16 +178,63 @@ def _exit_for(run: Run) -> None:
 
 
 @app.command("validate")
-def validate_cmd(file: Annotated[Path, typer.Argument(help="A flow file.")]) -> None:
-    """Report every problem of a flow file with its place in the file."""
+def validate_cmd(
+    file: Annotated[Path, typer.Argument(help="A flow file.")],
+    destination: Annotated[
+        str | None,
+        typer.Option(help="Instance to derive lookup tables from (default: the flow's binding)."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Report every problem of a flow file with its place in the file, and whether the lookup
+    tables it reads are ready. Exit 2: the file has problems; 1: a lookup table is not ready."""
     if not file.is_file():
         raise fail(f"no flow file at {file}", USAGE)
     problems = validate(file)
+    with errors_as_messages(HANDLERS):
+        found = check_tables(load_flow(file), destination) if not problems else None
+    not_ready = found is not None and not all(t.ok for t in found.tables)
+    code = USAGE if problems else FAILED if not_ready else 0
+    if as_json:
+        emit_json(validation_document(file, problems, found))
+        raise typer.Exit(code)
     for problem in problems:
         err.print(f"[red]error:[/red] {problem}", soft_wrap=True)
-    if problems:
-        raise typer.Exit(USAGE)
-    out.print(f"{file}: valid")
+    if found is not None:
+        out.print(f"{file}: valid", soft_wrap=True, markup=False)
+        if found.unchecked:
+            err.print(f"lookup tables not checked: {found.unchecked}", soft_wrap=True, markup=False)
+        for table in found.tables:
+            (out if table.ok else err).print(
+                table.note if table.ok else f"error: {table.note}", soft_wrap=True, markup=False
+            )
+    raise typer.Exit(code)
+
+
+def validation_document(
+    file: Path, problems: list[Problem], found: TableCheck | None
+) -> dict[str, Any]:
+    """`flows validate --json`: the file's problems, then the lookup tables' findings."""
+    return {
+        "file": str(file),
+        "valid": not problems,
+        "problems": [{"path": p.path, "message": p.message, "line": p.line} for p in problems],
+        "lookups": {
+            "checked": found is not None and found.unchecked is None,
+            "reason": "the file has problems" if found is None else found.unchecked,
+            "tables": [
+                {
+                    "table": t.table,
+                    "status": t.status,
+                    "entries": len(t.entries),
+                    "source": t.source,
+                    "ok": t.ok,
+                    "message": t.note,
+                }
+                for t in (found.tables if found else [])
+            ],
+        },
+    }
 
 
 @app.command("list")
@@ -292,6 +341,8 @@ def run(
         store = Store.open()
         bound = _bound(store, flow_file, source, destination)
         runner = FlowRunner(store, flow_file.flow, flow_file.text, *bound)
+        for table in runner.lookup_tables() if not as_json else []:
+            err.print(table.note, soft_wrap=True, markup=False)
         if not full and (change := runner.mapping_change()):
             err.print(change, soft_wrap=True)
         with (

@@ -6,30 +6,44 @@ from typing import Annotated
 
 import typer
 
-from cartwire.cli.common import USAGE, JsonOption, emit_json, err, out
+from cartwire.cli.common import USAGE, JsonOption, emit_json, err, fail, out
 from cartwire.cli.tables import Column, WideOption, print_table
-from cartwire.flows.lookups import LookupCsvError, read_csv, write_csv
+from cartwire.flows.lookups import (
+    CSV_FORMAT,
+    LookupCsvError,
+    read_csv,
+    table_name_problem,
+    write_csv,
+)
 from cartwire.store import Store
 from cartwire.store.runs import Runs
 
 app = typer.Typer(no_args_is_help=True, help="Lookup tables (source → target) used by flows.")
 
 
-@app.command("import")
+@app.command(
+    "import",
+    help="Replace a table with the rows of a CSV file: all of them, or nothing when any line is "
+    f"bad (each bad line is listed). An imported table is used instead of a flow's own entries "
+    f"for it (its `lookups:` defaults or derived entries).\n\nThe file: {CSV_FORMAT}",
+)
 def import_(
     table: Annotated[str, typer.Argument(help="Table name, e.g. channels-to-stock-locations.")],
     file: Annotated[Path, typer.Argument(help="CSV with a `source,target` header.")],
     as_json: JsonOption = False,
 ) -> None:
-    """Replace a table with the rows of a CSV file (all or nothing)."""
+    bad_name = table_name_problem(table)
+    if bad_name is not None:
+        raise fail(bad_name, USAGE)
     if not file.is_file():
-        err.print(f"[red]error:[/red] no file at {file}")
-        raise typer.Exit(USAGE)
+        raise fail(f"no file at {file}", USAGE)
     try:
         rows = read_csv(file)
+    except OSError as exc:
+        raise fail(f"cannot read {file}: {exc.strerror}", USAGE) from None
     except LookupCsvError as exc:
         for problem in exc.problems:
-            err.print(f"[red]error:[/red] {file}: {problem}", soft_wrap=True)
+            err.print(f"[red]error:[/red] {file}: {problem}", soft_wrap=True, markup=True)
         raise typer.Exit(USAGE) from None
     Runs(Store.open()).set_lookup_table(table, rows)
     if as_json:

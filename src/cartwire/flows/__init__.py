@@ -18,7 +18,9 @@ The flow (`schema`)
     `connector`, `endpoint`, `mode`, `key` (the endpoint's natural key when the file gives
     none)), `.settings` (`batch_size`, `concurrency`, `retries_per_record`, `on_record_error`).
     `flow.batch_size(output)` is the write batch size of an output (batch step or settings);
-    `flow.lookup_tables()` names the lookup tables the transforms read.
+    `flow.lookup_tables()` names the lookup tables the transforms read; `.lookups` (table →
+    `default`, `derive: {endpoint, key, value}`, `required`) says where their entries come
+    from when nobody imported them.
 
 Processing
     `process(flow, record, lookups) -> dict[output name, list[OutputRecord | Skipped |
@@ -30,7 +32,9 @@ Processing
 Lookup tables (`lookups`)
     `LookupTables` protocol (`get(table, key) -> str | None`), `MemoryLookups`, and
     `read_csv(file) -> dict[str, str]` / `write_csv(rows, file)` for `source,target` CSV files
-    (`LookupCsvError` lists every bad line).
+    (`LookupCsvError` lists every bad line). `tables.resolve(flow, store, destination)`
+    settles the tables a run uses (imported, defaults, derived from the destination) and
+    what keeps one from being ready; the runner refuses to start with `LookupsMissing`.
 """
 
 from cartwire.flows.lookups import LookupCsvError, LookupTables, MemoryLookups, read_csv, write_csv

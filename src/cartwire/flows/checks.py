@@ -126,7 +126,9 @@ def matching(pattern: str, rule: str) -> AfterValidator:
 Name = Annotated[
     str, matching(r"[A-Za-z_][A-Za-z0-9_-]*", "use letters, digits, _ and - (a field name)")
 ]
-Slug = Annotated[str, matching(r"[a-z0-9][a-z0-9_-]*", "use lowercase letters, digits, _ and -")]
+SLUG = r"[a-z0-9][a-z0-9_-]*"
+SLUG_RULE = "use lowercase letters, digits, _ and -"
+Slug = Annotated[str, matching(SLUG, SLUG_RULE)]
 
 
 class Strict(BaseModel):

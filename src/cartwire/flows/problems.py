@@ -44,3 +44,8 @@ class FlowInvalid(ValueError):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
+
+
+class FlowError(RuntimeError):
+    """The flow cannot run with these instances (wrong connector, unknown endpoint, a lookup
+    table it reads is missing …)."""

@@ -24,11 +24,13 @@ from cartwire.flows.cursor import SETTLE, Cursor, Window, instant, mapping_diges
 from cartwire.flows.lookups import MemoryLookups
 from cartwire.flows.paths import get as get_path
 from cartwire.flows.preview import planned
+from cartwire.flows.problems import FlowError as FlowError  # where callers have imported it from
 from cartwire.flows.process import process
 from cartwire.flows.progress import Progress, Reporter
 from cartwire.flows.reads import SourceFields
 from cartwire.flows.results import OutputRecord, RecordError, Skipped
 from cartwire.flows.schema import Flow, Output
+from cartwire.flows.tables import LookupsMissing, TableState, resolve
 from cartwire.flows.validation import load_flow
 from cartwire.http.paging import reads_by_id
 from cartwire.procinfo import owner_token
@@ -48,10 +50,6 @@ class Tally:
 
     def add(self, outcome: str, n: int = 1) -> None:
         self.counts[outcome] = self.counts.get(outcome, 0) + n
-
-
-class FlowError(RuntimeError):
-    """The flow cannot run with these instances (wrong connector, unknown endpoint …)."""
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -100,6 +98,7 @@ class FlowRunner:
         self.source_name = source
         self.destination_name = destination
         self.settle = settle
+        self._resolved: list[TableState] | None = None
 
     @classmethod
     def from_run(cls, store: Store, run: Run) -> "FlowRunner":
@@ -125,6 +124,7 @@ class FlowRunner:
         reads at most that many source records (a preview) and leaves the cursor alone. A read
         whose flow changed since the cursor was saved runs in full (`mapping_change`), and says
         so in the run's log."""
+        tables = self.lookup_tables()  # a table that is not ready refuses before a run exists
         changed = None if full or records is not None else self.mapping_change()
         full = full or changed is not None
         inputs = None if records is None else [self._kept.keep(r) for r in records]
@@ -133,6 +133,8 @@ class FlowRunner:
             self.runs.log(run.id, "info", changed)
         if on_start is not None:
             on_start(run)
+        for table in tables:
+            self.runs.log(run.id, "info", table.note)
         if records is not None:
             return self._one_page(run, self._records_work(run, records), progress)
         return self._execute(run, progress)
@@ -140,6 +142,7 @@ class FlowRunner:
     def resume(self, run_id: int, progress: Progress | None = None) -> Run:
         """Continue an unfinished run: a read from its last checkpoint; a run of given records
         (webhook, retry) by writing them again, unless its one page was already committed."""
+        self.lookup_tables()  # as for a new run: refused before the run is claimed
         work_on = self._given_work(self.runs.get(run_id))
         run = self.runs.claim(run_id, owner_token(os.getpid()))
         self.runs.log(run.id, "info", "resumed from its last checkpoint")
@@ -279,8 +282,20 @@ class FlowRunner:
             self._ended_by(run, exc)
             raise
 
+    def lookup_tables(self) -> list[TableState]:
+        """The lookup tables the flow reads, as this runner's runs use them (imported, the
+        flow's defaults, or derived from the destination), settled once. Raises
+        `LookupsMissing` when one is not ready: such a run could only fail record by record."""
+        if self._resolved is None:
+            tables = resolve(self.flow, self.store, self.destination_name)
+            not_ready = [t for t in tables if not t.ok]
+            if not_ready:
+                raise LookupsMissing(self.flow.name, not_ready)
+            self._resolved = tables
+        return self._resolved
+
     def _tables(self) -> dict[str, dict[str, str]]:
-        return {table: self.runs.lookup_table(table) for table in self.flow.lookup_tables()}
+        return {table.table: table.entries for table in self.lookup_tables()}
 
     def _lookups(self) -> MemoryLookups:
         return MemoryLookups(self._tables())
@@ -599,13 +614,7 @@ class FlowRunner:
             )
 
     def _check_destination(self, destination: Platform) -> None:
-        for output in self.flow.outputs:
-            if destination.connector.name != output.destination.connector:
-                raise FlowError(
-                    f"flow {self.flow.name!r} writes {output.name} to "
-                    f"{output.destination.connector} but instance {self.destination_name!r} is "
-                    f"{destination.connector.name}"
-                )
+        self.flow.check_writes_to(destination.connector.name, self.destination_name)
 
 
 def _id(record: dict[str, Any], key: str) -> str | None:

@@ -48,6 +48,7 @@ from cartwire.flows.checks import (
     problem,
     unknown,
 )
+from cartwire.flows.problems import FlowError
 
 # ---------------------------------------------------------------------------------------------
 # Transforms (implemented in `transforms`; a test keeps the two lists equal)
@@ -531,6 +532,31 @@ class Settings(Strict):
     ] = "continue"
 
 
+class LookupDerive(Strict):
+    """Entries read at run start from the destination instance: for each record of `endpoint`,
+    the value at `key` maps to the value at `value` (e.g. a price list's currency → its code)."""
+
+    endpoint: str
+    key: RecordPath
+    value: RecordPath
+
+
+class LookupTable(Strict):
+    """Where a lookup table's entries come from when nobody imported it (an imported table is
+    used as it is, whole): `default` entries, overlaid by `derive`d ones. `required` keys are
+    checked before a run starts, whatever the table's origin."""
+
+    default: dict[str, str] = {}
+    derive: LookupDerive | None = None
+    required: list[Annotated[str, Field(min_length=1)]] = []
+
+    @model_validator(mode="after")
+    def _says_something(self) -> Self:
+        if not (self.default or self.derive or self.required):
+            raise problem("give default entries, derive, or required keys")
+        return self
+
+
 class Output(Strict):
     """One destination and the steps that shape records for it (after the shared steps)."""
 
@@ -558,6 +584,7 @@ class Flow(Strict):
     steps: Steps = []
     outputs: list[Output] = []
     destination: Destination | None = None
+    lookups: dict[str, LookupTable] = {}
     settings: Settings = Settings()
 
     @model_validator(mode="after")
@@ -583,6 +610,30 @@ class Flow(Strict):
                     "key",
                 )
         return self
+
+    @model_validator(mode="after")
+    def _lookups_read(self, info: ValidationInfo) -> Self:
+        """Every declared table is one a transform reads, and one derived is derived from an
+        endpoint the destination's connector can read."""
+        read = sorted(self.lookup_tables())
+        registry = _registry(info) or {}
+        names = sorted({o.destination.connector for o in self.outputs} & set(registry))
+        for name, table in self.lookups.items():
+            if name not in read:
+                raise problem(unknown("lookup table", name, read), "lookups", name)
+            if table.derive is not None:
+                for connector in names:
+                    _derivable(registry[connector], table.derive.endpoint, name)
+        return self
+
+    def check_writes_to(self, connector: str, instance: str) -> None:
+        """Raise `FlowError` unless every output writes to instances of `connector`."""
+        for output in self.outputs:
+            if connector != output.destination.connector:
+                raise FlowError(
+                    f"flow {self.name!r} writes {output.name} to {output.destination.connector} "
+                    f"but instance {instance!r} is {connector}"
+                )
 
     def destination_place(self, index: int) -> tuple[str | int, ...]:
         """Where output `index`'s destination is written in the file."""
@@ -616,10 +667,24 @@ class Flow(Strict):
         """The lookup tables the flow's transforms read, so a runner can check they exist."""
         return {
             call.lookup.table
-            for spec in _field_specs([*self.steps, *(s for o in self.outputs for s in o.steps)])
+            for spec in self.field_specs()
             for call in spec.transform
             if call.lookup is not None
         }
+
+    def field_specs(self) -> Iterator[FieldSpec]:
+        """Every target field's spec in the flow's maps, `each` fields included."""
+        return _field_specs([*self.steps, *(s for o in self.outputs for s in o.steps)])
+
+
+def _derivable(connector: Connector, endpoint: str, table: str) -> None:
+    place = ("lookups", table, "derive", "endpoint")
+    found = [e for e in connector.endpoints if e.name == endpoint]
+    if not found:
+        known = [e.name for e in connector.endpoints if e.receives]
+        raise problem(unknown("endpoint", endpoint, known, of=connector.name), *place)
+    if not found[0].receives:
+        raise problem(f'endpoint "{endpoint}" of {connector.name} cannot be read from', *place)
 
 
 def _produced_fields(steps: list[Step]) -> list[str] | None:

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from cartwire.flows import paths
 from cartwire.flows.checks import NoArgs
-from cartwire.flows.lookups import LookupTables
+from cartwire.flows.lookups import LookupTables, fill_hint
 from cartwire.flows.schema import DatetimeArgs, LocalizedArgs, LookupArgs, MoneyArgs, TransformCall
 
 
@@ -251,7 +251,9 @@ def lookup(value: Any, args: LookupArgs, context: Context) -> Any:
     if args.default is not None:
         return args.default
     if args.missing == "error":
-        raise TransformError(f'no entry for "{key}" in lookup table "{args.table}"')
+        raise TransformError(
+            f'no entry for "{key}" in lookup table "{args.table}"; {fill_hint(args.table)}'
+        )
     return None if args.missing == "null" else value
 
 
