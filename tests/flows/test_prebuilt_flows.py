@@ -58,6 +58,28 @@ def test_all_prebuilt_flows_then_nothing_to_do(world: World) -> None:
     assert world.writes(world.cl) == 0
 
 
+def test_the_demo_stores_no_lookup_table_the_flows_derive_theirs(world: World) -> None:
+    from cartwire.store.runs import Runs
+
+    assert Runs(world.store).lookup_tables() == {}
+    for name, note in (
+        (
+            "ct-products-to-cl-skus",
+            "lookup table currencies-to-price-lists: 3 entries derived from sandbox-cl's "
+            "price_lists",
+        ),
+        (
+            "ct-inventory-to-cl-stock",
+            "lookup table channels-to-stock-locations: 2 entries derived from sandbox-cl's "
+            "stock_locations",
+        ),
+    ):
+        result = run_flow(world, name)
+        assert (result["status"], result["failed"]) == ("succeeded", 0), name
+        shown = run_cli(world.home, "runs", "show", str(result["run_id"]), "--json").stdout
+        assert note in [line["message"] for line in json.loads(shown)["logs"]]
+
+
 def test_dry_run_writes_nothing(world: World) -> None:
     world.reset_counters()
     result = run_flow(world, "ct-products-to-cl-skus", "--dry-run")
