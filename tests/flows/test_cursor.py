@@ -8,6 +8,7 @@ Commerce Layer and back. Records are bulk-loaded through the sandboxes' admin AP
 """
 
 import json
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,6 +18,7 @@ import httpx
 import pytest
 import yaml
 
+from cartwire.connectors import get_connector
 from cartwire.demo import CL_INSTANCE, CT_INSTANCE, connect_sandboxes
 from cartwire.flows.catalog import find
 from cartwire.sandbox.clients import api_client
@@ -57,7 +59,17 @@ class Direction:
         httpx.post(f"{self.source.url}/_sandbox/load", json=body).raise_for_status()
 
     def change_one(self) -> None:
-        """Change one source customer through the platform's API: a new updated-at."""
+        """Change one source customer through the platform's API: a new updated-at, older than
+        the source's read lag once this returns (a Commerce Layer read ends at `now - lag`, so a
+        change younger than that is, rightly, left to the next run: waiting for the clock to
+        pass it keeps the test independent of how fast the next run starts)."""
+        self._change_one()
+        changed_by = datetime.now(UTC)  # the platform stamped the change before this
+        lag = _read_lag(self.source.platform)
+        while datetime.now(UTC) - lag <= changed_by:
+            time.sleep(0.05)  # until the clock condition above holds, not a guessed delay
+
+    def _change_one(self) -> None:
         with api_client(self.source) as client:
             if self.source.platform == "commercetools":
                 found = client.get("customers", params={"limit": 1, "sort": "id asc"}).json()
@@ -80,6 +92,12 @@ class Direction:
                     json=document,
                     headers={"Content-Type": "application/vnd.api+json"},
                 ).raise_for_status()
+
+
+def _read_lag(platform: str) -> timedelta:
+    """How far behind "now" the source's incremental reads end (its connector file's option)."""
+    paging = get_connector(platform).endpoint("customers").incremental
+    return timedelta(seconds=float(paging.options.get("lag_seconds", 0)) if paging else 0)
 
 
 @pytest.fixture
