@@ -284,7 +284,7 @@ def show(flow: str, as_json: JsonOption = False) -> None:
         emit_json({"origin": flow_file.origin, **flow_file.flow.model_dump(mode="json")})
     else:
         out.print(f"# {flow_file.origin}", highlight=False)
-        out.print(flow_file.text, highlight=False, markup=False)
+        out.print(flow_file.text, highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command()
