@@ -70,3 +70,11 @@ def test_the_second_demo_run_reads_and_writes_nothing(
     # lag (`lag_seconds`) has passed since the write.
     assert echoed.pop("cl-customers-to-ct-customers") <= echo
     assert echoed == dict.fromkeys(echoed, 0)
+
+    # As a person sees it at 80 columns: what each flow read and wrote, and nothing cut.
+    shown = run_cli(tmp_path, "demo", env={"COLUMNS": "80"}, timeout=600)
+    assert shown.returncode == 0, shown.stderr
+    header = next(line for line in shown.stdout.splitlines() if "status" in line)
+    for column in ("flow", "status", "read", "created", "updated", "unchanged", "failed"):
+        assert f" {column} " in header, header
+    assert max(len(line) for line in shown.stdout.splitlines()) <= 80, shown.stdout

@@ -1,5 +1,6 @@
 """The `cartwire` command line: a thin shell over the engine and the sandboxes."""
 
+from dataclasses import replace
 from typing import Annotated
 
 import typer
@@ -27,7 +28,7 @@ from cartwire.cli.common import (
     show_warnings,
 )
 from cartwire.cli.progress import progress_bar
-from cartwire.cli.tables import print_table
+from cartwire.cli.tables import WideOption, print_table
 from cartwire.demo import FLOWS, prepare, run_flow
 from cartwire.sandbox.processes import SandboxError
 from cartwire.store import Store
@@ -75,6 +76,7 @@ def _setup(
 @app.command()
 def demo(
     products: Annotated[int, typer.Option(min=1, help="Products to seed (first run only).")] = 2000,
+    wide: WideOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Sandboxes up and seeded, two instances, the prebuilt flows run between them."""
@@ -90,19 +92,31 @@ def demo(
         emit_json([{"flow": name, **flows.summary(run)} for name, run in done])
     else:
         print_table(
-            flows.RUN_COLUMNS, [flows.run_row(run) for _, run in done], title="cartwire demo"
+            DEMO_COLUMNS,
+            [flows.run_row(run) for _, run in done],
+            wide=wide,
+            title="cartwire demo",
         )
         out.print(NEXT_STEPS)
     if any(run.status != "succeeded" for _, run in done):
         raise typer.Exit(1)
 
 
+# What the demo shows comes first at 80 columns: how each flow did, what it read and wrote.
+_DEMO_PRIORITY = {"duration": 1, "run": 2, "skipped": 3}
+_DEMO_FIRST = ("flow", "status", "read", "created", "updated", "unchanged", "failed")
+DEMO_COLUMNS = tuple(
+    replace(c, priority=0 if c.header in _DEMO_FIRST else _DEMO_PRIORITY.get(c.header, 4))
+    for c in flows.RUN_COLUMNS
+)
+
 NEXT_STEPS = """Try next:
-  cartwire demo                      # again: incremental, writes nothing
-  cartwire runs list                 # run history; `cartwire runs show RUN` for details
+  cartwire demo                       # again: incremental, writes nothing
+  cartwire runs list                  # run history
+  cartwire runs show RUN              # one run: counts, log, failures
   cartwire get sandbox-cl skus --limit 5
   cartwire flows show ct-products-to-cl-skus
-  cartwire sandbox down              # stop the sandboxes"""
+  cartwire sandbox down               # stop the sandboxes"""
 
 
 def main() -> None:
