@@ -121,7 +121,8 @@ class FlowRunner:
         """Run the flow; with `records` (a webhook's payload) those are processed instead of
         reading the source, and the incremental cursor stays where it is. `on_start` learns
         the run (its id) as soon as it exists, before the work begins. With `limit` the run
-        reads at most that many source records (a preview) and leaves the cursor alone. A read
+        reads at most that many source records (a preview) and leaves the cursor alone, unless
+        the read ended by itself first (then it read everything, like any run). A read
         whose flow changed since the cursor was saved runs in full (`mapping_change`), and says
         so in the run's log."""
         tables = self.lookup_tables()  # a table that is not ready refuses before a run exists
