@@ -39,7 +39,7 @@ import httpx
 from limits.storage import MemoryStorage, MovingWindowSupport, storage_from_string
 
 from cartwire.http.client import retry_after
-from cartwire.http.waiting import Wait, rate_text, report
+from cartwire.http.waiting import Wait, pause, rate_text, report
 
 CLASSES = ("cacheable", "uncacheable", "write")
 CACHEABLE = (
@@ -236,7 +236,7 @@ class CommerceLayerLimits:
     def acquire(self, request: httpx.Request) -> None:
         while (wait := self._reserve(request)) is not None:
             report(wait)
-            time.sleep(wait.seconds)
+            pause(wait.seconds)
 
     async def aacquire(self, request: httpx.Request) -> None:
         while (wait := self._reserve(request)) is not None:

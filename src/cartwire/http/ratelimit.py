@@ -21,7 +21,7 @@ from limits.aio.strategies import MovingWindowRateLimiter as AsyncMovingWindow
 from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
-from cartwire.http.waiting import Wait, rate_text, report
+from cartwire.http.waiting import Wait, pause, rate_text, report
 
 UNITS = {"second": 1.0, "minute": 60.0, "hour": 3600.0, "day": 86400.0}  # in seconds
 STORAGE_ENV = "CARTWIRE_RATE_LIMIT_STORAGE"
@@ -82,9 +82,9 @@ class Limiter:
             return found
 
     def _pause(self, reset_at: float) -> float:
-        pause = max(0.005, reset_at - time.time())
-        report(Wait(self.name, str(self.limit), pause))
-        return pause
+        seconds = max(0.005, reset_at - time.time())
+        report(Wait(self.name, str(self.limit), seconds))
+        return seconds
 
     def _try(self) -> float | None:
         """None when the request fits (and is counted), else how long to wait."""
@@ -94,8 +94,8 @@ class Limiter:
             return self._pause(self._sync.get_window_stats(self.item, self.key).reset_time)
 
     def acquire(self, request: httpx.Request | None = None) -> None:
-        while (pause := self._try()) is not None:
-            time.sleep(pause)
+        while (seconds := self._try()) is not None:
+            pause(seconds)
 
     async def aacquire(self, request: httpx.Request | None = None) -> None:
         shared = self._loop_limiter()

@@ -6,10 +6,19 @@ made in (`waits_reported_to`): a flow run forwards it to its progress line. The 
 in a context variable, so concurrent runs in one process each hear only their own requests'
 waits; threads of a pool start with an empty context, so work handed to them is wrapped with
 `in_this_context`. Without a listener a report costs one lookup.
+
+A pause itself (`pause`) must not outlive the run that asked for it: Ctrl-C reaches only the
+main thread, and a pool's `shutdown` would otherwise wait for every thread to sit out its
+rate-limit wait and send its queued writes after the run said "interrupted". So work handed to
+threads runs in a `thread_pool`, whose threads' pauses end at once when the caller is
+interrupted, and whose queued work is then cancelled.
 """
 
 import math
+import threading
+import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar, copy_context
 from dataclasses import dataclass
@@ -70,3 +79,39 @@ def in_this_context(function: Callable[[T], R]) -> Callable[[T], R]:
         return context.copy().run(function, item)
 
     return run
+
+
+class PoolCancelled(Exception):
+    """The caller of this thread's pool was interrupted: stop instead of waiting on."""
+
+
+_cancelled: ContextVar[threading.Event | None] = ContextVar("cartwire_cancelled", default=None)
+
+
+def pause(seconds: float) -> None:
+    """Sleep as a throttle does; in a `thread_pool`'s thread, only until its caller is
+    interrupted (then `PoolCancelled`)."""
+    cancelled = _cancelled.get()
+    if cancelled is None:
+        time.sleep(seconds)
+    elif cancelled.wait(seconds):
+        raise PoolCancelled
+
+
+@contextmanager
+def thread_pool(workers: int) -> Iterator[ThreadPoolExecutor]:
+    """A pool for work wrapped with `in_this_context` inside the block: an exception in the
+    caller (KeyboardInterrupt included) cancels what has not started and ends the pauses of
+    what has, so leaving the block takes no longer than the requests already on the wire."""
+    cancelled = threading.Event()
+    token = _cancelled.set(cancelled)
+    pool = ThreadPoolExecutor(workers)
+    try:
+        yield pool
+    except BaseException:
+        cancelled.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    finally:
+        pool.shutdown(wait=True)
+        _cancelled.reset(token)

@@ -14,11 +14,10 @@ requests run on a few threads; the instance's throttle paces them.
 """
 
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from cartwire.http.client import ApiClient
-from cartwire.http.waiting import in_this_context
+from cartwire.http.waiting import in_this_context, thread_pool
 from cartwire.resources.commercelayer.records import (
     BATCH,
     IN_VALUES,
@@ -69,7 +68,7 @@ class Lookup:
                 queries += [(self._key_query(v, rest), rest) for v in self._lists(firsts)]
         params = {"include": ",".join(sorted(include))} if include else {}
         found: Found = {}
-        with ThreadPoolExecutor(self.concurrency) as pool:
+        with thread_pool(self.concurrency) as pool:
             answers = pool.map(
                 in_this_context(lambda q: find_all(self.api, self.path, {**params, **q[0]})),
                 queries,

@@ -19,7 +19,6 @@ attempt landed and it counts as created. A create refused because the key was ju
 """
 
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from itertools import islice
 from typing import Any
 
@@ -27,7 +26,7 @@ from cartwire.connectors.schema import Endpoint
 from cartwire.http.client import ApiClient, SafeRetry
 from cartwire.http.errors import ApiError, Conflict, ServerError, Unreachable
 from cartwire.http.jsonapi import flatten
-from cartwire.http.waiting import in_this_context
+from cartwire.http.waiting import in_this_context, thread_pool
 from cartwire.resources.commercelayer.imports import MAX_INPUTS, ImportRunner
 from cartwire.resources.commercelayer.lookup import Found, Lookup
 from cartwire.resources.commercelayer.plans import Plan
@@ -272,6 +271,6 @@ class CommerceLayerWriter(Writer):
                 result = results[plan.desired.index] = self._execute(plan)
                 latest = result.record
 
-        with ThreadPoolExecutor(self.concurrency) as pool:
+        with thread_pool(self.concurrency) as pool:
             list(pool.map(in_this_context(run), groups.values()))
         return results
