@@ -146,3 +146,29 @@ def test_retrying_a_dry_run_is_refused_and_starts_nothing(world: World) -> None:
     assert [r.id for r in runs.recent()] == [dry["run_id"]]
     assert world.writes(world.cl) == 0
     assert world.cl_all("skus") == []
+
+
+def test_a_retry_whose_lookup_table_is_not_ready_is_refused_and_starts_nothing(
+    world: World,
+) -> None:
+    """As a new run is: a table that cannot be used refuses the retry before a run exists,
+    rather than recording a retry run that failed on it."""
+    runs = Runs(world.store)
+    runs.set_lookup_table("currencies-to-price-lists", {"EUR": "eur", "USD": "usd"})
+    first = run_flow(world, PRODUCTS)
+    assert first["status"] == "partially succeeded"
+    runs.set_lookup_table("currencies-to-price-lists", {})  # derived again: now ambiguous
+    second = {"name": "B2B", "code": "eur-b2b", "currency_code": "EUR"}
+    with world.cl_client() as client:
+        client.post(
+            "price_lists",
+            content=json.dumps({"data": {"type": "price_lists", "attributes": second}}),
+            headers={"Content-Type": "application/vnd.api+json"},
+        ).raise_for_status()
+    world.reset_counters()
+
+    done = run_cli(world.home, "runs", "retry", str(first["run_id"]))
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert 'lookup table "currencies-to-price-lists" cannot be derived' in done.stderr
+    assert [r.id for r in runs.recent()] == [first["run_id"]]
+    assert world.writes(world.cl) == 0

@@ -178,6 +178,7 @@ class FlowRunner:
                 f"--destination {failed.destination}`, with --dry-run for another preview)"
             )
         self._check_rereadable()
+        self.lookup_tables()  # as for a new run: refused before a run exists
         run = self._start("retry", retry_of=run_id)
         return self._one_page(run, self._resend_work(run, run_id), progress)
 
