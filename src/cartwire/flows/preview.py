@@ -2,13 +2,15 @@
 
 A writer's dry-run result says what it would do to a record; an update carries the changes the
 writer's own comparison found (`WriteResult.changes`), so what is shown is what a run would send.
-A create shows the record as the flow mapped it.
+A create shows the record as the flow mapped it. A field named like a secret is left out of
+both, as of every record the store keeps (`cartwire.store.payloads`).
 """
 
 import json
 from typing import Any
 
-from cartwire.resources.writer import WriteResult
+from cartwire.resources.writer import Change, WriteResult
+from cartwire.store.payloads import secret_named
 from cartwire.store.runs import PlannedWrite, Run, Runs
 
 VERBS = {"create": "would create", "update": "would update"}
@@ -23,9 +25,23 @@ def planned(
     if result.outcome == "created":
         return PlannedWrite(output, result.key, "create", record)
     if result.outcome == "updated":
-        fields = [{"field": c.field, "old": c.old, "new": c.new} for c in result.changes or ()]
+        fields = [
+            {"field": c.field, "old": c.old, "new": c.new}
+            for c in result.changes or ()
+            if not _secret(c)
+        ]
         return PlannedWrite(output, result.key, "update", changes=fields)
     return None
+
+
+def _secret(change: Change) -> bool:
+    """A change to a field named like a secret: a path (`custom.fields.apiToken`) with such a
+    segment, or an action on one (`setAttribute sku=A-1 name=apiToken`; not the sku)."""
+    head, *targets = change.field.split(" ")
+    named = [
+        value for target in targets for key, _, value in [target.partition("=")] if key == "name"
+    ]
+    return any(secret_named(part) for part in [*head.split("."), *named])
 
 
 def entries(writes: list[PlannedWrite]) -> list[dict[str, Any]]:
