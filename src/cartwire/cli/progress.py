@@ -10,14 +10,8 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from rich.progress import (
-    Progress,
-    ProgressColumn,
-    SpinnerColumn,
-    Task,
-    TextColumn,
-    TimeElapsedColumn,
-)
+from rich.progress import Progress, ProgressColumn, SpinnerColumn, Task
+from rich.table import Column
 from rich.text import Text
 
 from cartwire.cli.common import clock, err
@@ -100,14 +94,18 @@ class _State:
 
 
 class _Live(ProgressColumn):
-    """Rate, ETA and the current wait, computed at each refresh so a wait counts down."""
+    """The whole line — counts, time elapsed, rate, ETA and the current wait — as one text,
+    computed at each refresh so a wait counts down. One column that takes the width left by
+    the spinner: as separate columns, the counts took the width and the wait was cut to a
+    word per line at 80 columns; one text wraps between words instead."""
 
     def __init__(self, state: _State) -> None:
-        super().__init__()
+        super().__init__(table_column=Column(ratio=1))
         self.state = state
 
     def render(self, task: Task) -> Text:
-        parts = [self.state.pace(), self.state.waiting()]
+        elapsed = clock(task.elapsed or 0.0)
+        parts = [self.state.counts(), elapsed, self.state.pace(), self.state.waiting()]
         return Text(" · ".join(p for p in parts if p))
 
 
@@ -137,12 +135,10 @@ def progress_bar(
 
         yield line
         return
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), _Live(state))
-    with Progress(*columns, console=err, transient=False) as bar:
-        task = bar.add_task(state.counts())
+    with Progress(SpinnerColumn(), _Live(state), console=err, transient=False) as bar:
+        bar.add_task(title)  # what it shows is the state's, redrawn at each refresh
 
         def update(update: Update) -> None:
             state.take(update)
-            bar.update(task, description=state.counts())
 
         yield update
