@@ -40,6 +40,7 @@ from tests.flows.triggers_support import (
     slots_of,
     write_flow,
 )
+from tests.store.helpers import make_record
 from tests.support import run_cli
 
 
@@ -270,9 +271,11 @@ def test_a_busy_binding_skips_the_slot_instead_of_queueing(store: Store) -> None
 
 
 def test_busy_with_the_real_launcher_and_a_live_run(store: Store) -> None:
-    """The real thread launcher reports the binding's lock at once (no instances needed: the
-    run record is refused before any platform is opened)."""
+    """The real thread launcher reports the binding's lock at once (the instances are never
+    reached: the run record is refused before any platform is opened)."""
     flows = {"held": flow_file("held", "0 * * * *")}
+    store.add_instance(make_record("ct"))
+    store.add_instance(make_record("cl", connector="commercelayer"))
     runs = Runs(store)
     runs.bind("held", "ct", "cl")
     holder = held_run(runs, "held", "ct", "cl")

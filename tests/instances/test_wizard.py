@@ -170,6 +170,12 @@ def test_the_taken_name_message_reads_once(tmp_path: Path, ct: Sandbox) -> None:
         assert missing.returncode == 2, command
         assert "error: no instance named 'nope'; see `cartwire instances list`" in missing.stderr
         assert missing.stderr.count("no instance named") == 1, missing.stderr
+    flow = ("flows", "run", "ct-customers-to-cl-customers", "--source", "ct")
+    wrong = run_cli(tmp_path, *flow, "--destination", "ct")
+    assert wrong.returncode == 2
+    assert "writes customers to commercelayer but instance 'ct' is commercetools" in wrong.stderr
+    # Neither is recorded as a failed run that `runs resume` would then accept.
+    assert json.loads(run_cli(tmp_path, "runs", "list", "--json").stdout) == []
 
 
 @pytest.fixture

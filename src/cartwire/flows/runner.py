@@ -125,6 +125,7 @@ class FlowRunner:
         the read ended by itself first (then it read everything, like any run). A read
         whose flow changed since the cursor was saved runs in full (`mapping_change`), and says
         so in the run's log."""
+        self._check_instances(reads_source=records is None)  # before a run exists, as:
         tables = self.lookup_tables()  # a table that is not ready refuses before a run exists
         changed = None if full or records is not None else self.mapping_change()
         full = full or changed is not None
@@ -143,8 +144,10 @@ class FlowRunner:
     def resume(self, run_id: int, progress: Progress | None = None) -> Run:
         """Continue an unfinished run: a read from its last checkpoint; a run of given records
         (webhook, retry) by writing them again, unless its one page was already committed."""
+        unfinished = self.runs.get(run_id)
+        self._check_instances(reads_source=unfinished.trigger != "webhook")
         self.lookup_tables()  # as for a new run: refused before the run is claimed
-        work_on = self._given_work(self.runs.get(run_id))
+        work_on = self._given_work(unfinished)
         run = self.runs.claim(run_id, owner_token(os.getpid()))
         self.runs.log(run.id, "info", "resumed from its last checkpoint")
         if work_on is None:
@@ -178,6 +181,7 @@ class FlowRunner:
                 f"--destination {failed.destination}`, with --dry-run for another preview)"
             )
         self._check_rereadable()
+        self._check_instances()
         self.lookup_tables()  # as for a new run: refused before a run exists
         run = self._start("retry", retry_of=run_id)
         return self._one_page(run, self._resend_work(run, run_id), progress)
@@ -212,7 +216,6 @@ class FlowRunner:
 
         def work_on(destination: Platform) -> _PageWork:
             with Platform(self.source_name, self.store) as source:
-                self._check_source(source)
                 return self._resend(run, failures, source, destination)
 
         return work_on
@@ -275,7 +278,6 @@ class FlowRunner:
         reporter = Reporter(progress, run.counts)
         try:
             with reporter.running(), Platform(self.destination_name, self.store) as destination:
-                self._check_destination(destination)
                 work = work_on(destination)
                 self.runs.commit_page(run.id, self._progress(None, work, done=True))
                 reporter.page(work.tally.counts, remaining=0)
@@ -333,8 +335,6 @@ class FlowRunner:
                 Platform(self.source_name, self.store) as source,
                 Platform(self.destination_name, self.store) as destination,
             ):
-                self._check_source(source)
-                self._check_destination(destination)
                 outcome = self._pages(run, source, destination, reporter)
             return self.runs.finish(run.id, outcome)
         except BaseException as exc:
@@ -608,15 +608,19 @@ class FlowRunner:
         found = record.get("id")
         return None if found is None else str(found)
 
-    def _check_source(self, source: Platform) -> None:
-        if source.connector.name != self.flow.source.connector:
-            raise FlowError(
-                f"flow {self.flow.name!r} reads from {self.flow.source.connector} but instance "
-                f"{self.source_name!r} is {source.connector.name}"
-            )
-
-    def _check_destination(self, destination: Platform) -> None:
-        self.flow.check_writes_to(destination.connector.name, self.destination_name)
+    def _check_instances(self, *, reads_source: bool = True) -> None:
+        """Both instances exist and are of the connectors the flow names, checked before a run
+        is recorded: a run that could only fail at once would be one more to resume or retry.
+        Raises `InstanceNotFound` (naming the instance) or `FlowError`."""
+        if reads_source:
+            connector = self.store.get_instance(self.source_name).connector
+            if connector != self.flow.source.connector:
+                raise FlowError(
+                    f"flow {self.flow.name!r} reads from {self.flow.source.connector} but "
+                    f"instance {self.source_name!r} is {connector}"
+                )
+        destination = self.store.get_instance(self.destination_name).connector
+        self.flow.check_writes_to(destination, self.destination_name)
 
 
 def _id(record: dict[str, Any], key: str) -> str | None:
