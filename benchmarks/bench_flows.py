@@ -89,7 +89,7 @@ from cartwire.demo import CL_INSTANCE, CT_INSTANCE, connect_sandboxes
 from cartwire.flows.catalog import find
 from cartwire.flows.runner import FlowRunner
 from cartwire.home import data_dir
-from cartwire.resources.session import Platform
+from cartwire.resources.opened_instance import Platform
 from cartwire.sandbox import manager
 from cartwire.sandbox.catalogue import Catalogue, Product
 from cartwire.sandbox.commercelayer.ratelimit import CACHEABLE_TYPES, PROFILES

@@ -24,8 +24,8 @@ from typing import Any
 
 from benchmarks.cl_sandbox import Admin, commercelayer_sandbox
 from cartwire.connectors import get_connector
+from cartwire.platforms.commercelayer.writer import CommerceLayerWriter
 from cartwire.resources import Platform
-from cartwire.resources.commercelayer.writer import CommerceLayerWriter
 from cartwire.store import Store
 
 INSTANCE = "bench-cl"

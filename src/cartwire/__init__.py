@@ -11,7 +11,7 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from cartwire.instances.client import aconnect, connect
-    from cartwire.resources.session import open_instance as open
+    from cartwire.resources.opened_instance import open_instance as open
 
 
 def __getattr__(name: str) -> Any:
@@ -21,7 +21,7 @@ def __getattr__(name: str) -> Any:
 
         return getattr(client, name)
     if name == "open":
-        from cartwire.resources.session import open_instance
+        from cartwire.resources.opened_instance import open_instance
 
         return open_instance
     raise AttributeError(name)

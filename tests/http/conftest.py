@@ -9,7 +9,7 @@ from cartwire.instances import Settings, service
 from cartwire.resources import Platform
 from cartwire.sandbox.manager import Sandbox
 from cartwire.store import Store
-from tests.resources.commercelayer import conftest as commercelayer
+from tests.platforms.commercelayer import conftest as commercelayer
 from tests.sandbox_instances import add_instance
 
 Opener = Callable[..., Platform]

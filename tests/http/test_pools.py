@@ -10,8 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from cartwire.http.pool import ConcurrencyPool
-from cartwire.http.throttles import DEFAULT_POOL_SIZE
+from cartwire.http.concurrency_pool import ConcurrencyPool
+from cartwire.http.shared_limits import DEFAULT_POOL_SIZE
 from cartwire.sandbox.manager import Sandbox
 from cartwire.store import Store
 from tests.http.conftest import Opener
@@ -64,7 +64,7 @@ def test_the_stored_size_applies_and_an_unset_one_is_the_default_said_aloud(
 ) -> None:
     store.set_pool("sized", 3)
     assert open_platform(ct, "sized-member", pool="sized").api.pool.size == 3  # type: ignore[union-attr]
-    with caplog.at_level(logging.WARNING, logger="cartwire.http.throttles"):
+    with caplog.at_level(logging.WARNING, logger="cartwire.http.shared_limits"):
         unsized = open_platform(ct, "unsized-member", pool="never-sized")
     assert unsized.api.pool is not None
     assert unsized.api.pool.size == DEFAULT_POOL_SIZE

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from cartwire.http.ratelimit import KEY_PREFIX, STORAGE_ENV, Limiter, RateLimit
+from cartwire.http.instance_rate_limit import KEY_PREFIX, STORAGE_ENV, Limiter, RateLimit
 from cartwire.instances import Settings
 from cartwire.sandbox.manager import Sandbox
 from cartwire.store import Store

@@ -11,7 +11,7 @@ import typer
 
 from cartwire.cli.common import USAGE, JsonOption, emit_json, fail, out
 from cartwire.cli.tables import Column, WideOption, print_table
-from cartwire.http.throttles import DEFAULT_POOL_SIZE
+from cartwire.http.shared_limits import DEFAULT_POOL_SIZE
 from cartwire.instances.validation import NAME_PATTERN
 from cartwire.store import InvalidRecord, PoolNotFound, Store
 

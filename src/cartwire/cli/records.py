@@ -42,7 +42,7 @@ from cartwire.flows import preview
 from cartwire.http.errors import ApiError
 from cartwire.http.paging import IncompleteRead
 from cartwire.resources import Platform, WriteResult
-from cartwire.resources.session import Filters
+from cartwire.resources.opened_instance import Filters
 from cartwire.store import InstanceNotFound, Store, StoreError
 from cartwire.store.runs import PlannedWrite
 

@@ -37,9 +37,12 @@ def _user_files() -> list[Path]:
 @cache
 def _builtin() -> dict[str, Connector]:
     found = {}
-    for entry in sorted(resources.files("cartwire.connectors").iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".yaml"):
-            connector = _parse(entry.read_text(encoding="utf-8"), f"connectors/{entry.name}")
+    platforms = resources.files("cartwire.platforms")
+    for package in sorted(platforms.iterdir(), key=lambda e: e.name):
+        entry = package / "connector.yaml"
+        if entry.is_file():
+            origin = f"platforms/{package.name}/connector.yaml"
+            connector = _parse(entry.read_text(encoding="utf-8"), origin)
             found[connector.name] = connector
     return found
 

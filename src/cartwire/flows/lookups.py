@@ -21,7 +21,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, Protocol
 
-from cartwire.flows.checks import SLUG, SLUG_RULE
+from cartwire.flows.schema_types import SLUG, SLUG_RULE
 
 HEADER = ["source", "target"]
 CSV_FORMAT = (

@@ -34,7 +34,7 @@ from cartwire.flows.tables import LookupsMissing, TableState, resolve
 from cartwire.flows.validation import load_flow
 from cartwire.http.paging import reads_by_id
 from cartwire.procinfo import owner_token
-from cartwire.resources.session import Platform
+from cartwire.resources.opened_instance import Platform
 from cartwire.resources.writer import WriteResult
 from cartwire.store import Store
 from cartwire.store.runs import KEPT_CHANGES, Failure, PageProgress, PlannedWrite, Run, Runs

@@ -31,7 +31,8 @@ from pydantic import (
 
 from cartwire.connectors.schema import Connector, Endpoint
 from cartwire.flows import paths
-from cartwire.flows.checks import (
+from cartwire.flows.problems import FlowError
+from cartwire.flows.schema_types import (
     Cron,
     Name,
     NoArgs,
@@ -48,7 +49,6 @@ from cartwire.flows.checks import (
     problem,
     unknown,
 )
-from cartwire.flows.problems import FlowError
 
 # ---------------------------------------------------------------------------------------------
 # Transforms (implemented in `transforms`; a test keeps the two lists equal)

@@ -20,7 +20,7 @@ from cartwire.flows.lookups import CSV_FORMAT, MemoryLookups, fill_hint
 from cartwire.flows.problems import FlowError
 from cartwire.flows.schema import FieldSpec, Flow, LookupDerive
 from cartwire.flows.transforms import Context, TransformError, apply
-from cartwire.resources.session import Platform
+from cartwire.resources.opened_instance import Platform
 from cartwire.store import Store, StoreError
 from cartwire.store.runs import Runs
 

@@ -22,9 +22,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from cartwire.flows import paths
-from cartwire.flows.checks import NoArgs
 from cartwire.flows.lookups import LookupTables, fill_hint
 from cartwire.flows.schema import DatetimeArgs, LocalizedArgs, LookupArgs, MoneyArgs, TransformCall
+from cartwire.flows.schema_types import NoArgs
 
 
 class TransformError(ValueError):

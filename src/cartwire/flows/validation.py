@@ -17,9 +17,9 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from cartwire.connectors import Connector, connectors
-from cartwire.flows.checks import unknown
 from cartwire.flows.problems import FlowInvalid, Problem, location
 from cartwire.flows.schema import Flow
+from cartwire.flows.schema_types import unknown
 
 Loc = list[str | int]
 

@@ -35,13 +35,13 @@ from tenacity import (
     stop_after_attempt,
 )
 
+from cartwire.http.concurrency_pool import ConcurrencyPool
 from cartwire.http.errors import (
     CORRELATION_HEADER,
     ApiError,
     error_from_response,
     error_from_transport,
 )
-from cartwire.http.pool import ConcurrencyPool
 
 log = logging.getLogger(__name__)
 

@@ -4,8 +4,8 @@ from typing import Any
 
 from cartwire.connectors.schema import Strategy
 from cartwire.http.client import Throttle
-from cartwire.http.commercelayer_limits import commercelayer_limits
-from cartwire.http.throttles import ThrottleFactory, shared_throttle
+from cartwire.http.shared_limits import ThrottleFactory, shared_throttle
+from cartwire.platforms.commercelayer.limits import commercelayer_limits
 
 THROTTLES: dict[str, ThrottleFactory] = {
     "commercelayer_limits": commercelayer_limits,

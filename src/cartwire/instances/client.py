@@ -3,7 +3,7 @@
 import httpx
 
 from cartwire.auth import ClientCredentialsAuth
-from cartwire.http.ratelimit import (
+from cartwire.http.instance_rate_limit import (
     AsyncLimitedTransport,
     LimitedTransport,
     Limiter,

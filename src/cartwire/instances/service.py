@@ -20,7 +20,7 @@ from cartwire.auth import (
 )
 from cartwire.connectors import AuthMethod, Connector, get_connector
 from cartwire.connectors.schema import render
-from cartwire.http.ratelimit import UNITS as RATE_UNITS
+from cartwire.http.instance_rate_limit import UNITS as RATE_UNITS
 from cartwire.instances.sandboxes import require_sandbox, with_sandbox
 from cartwire.instances.validation import (
     NAME_PATTERN,

@@ -2,7 +2,7 @@
 
 from cartwire.connectors.schema import Endpoint
 from cartwire.http.client import ApiClient
-from cartwire.resources import commercelayer, commercetools
+from cartwire.platforms import commercelayer, commercetools
 from cartwire.resources.writer import Writer
 
 WRITERS: dict[str, type[Writer]] = {

@@ -3,9 +3,10 @@
 from datetime import datetime
 
 from cartwire.connectors.schema import Endpoint, Paging
-from cartwire.http.paging import commercelayer, commercetools
 from cartwire.http.paging.base import IncompleteRead, PageRequest, Paginator, dig
 from cartwire.http.paging.generic import CursorToken, LimitOffset, LinkHeader, NextUrl, PageNumber
+from cartwire.platforms.commercelayer import paging as commercelayer
+from cartwire.platforms.commercetools import paging as commercetools
 
 PAGINATORS: dict[str, type[Paginator]] = {}
 

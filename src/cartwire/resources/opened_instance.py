@@ -1,0 +1,314 @@
+"""An opened instance: read and write its records by endpoint name.
+
+This is where the pieces meet: the connector file (endpoints, paging, writers, throttles), the
+instance (credentials, rate limit, pool) and one shared `ApiClient`.
+"""
+
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+from cartwire.auth import ClientCredentialsAuth
+from cartwire.connectors.schema import Connector, Endpoint
+from cartwire.http.client import (
+    ApiClient,
+    ConcurrencyPool,
+    Throttle,
+    release_client,
+    shared_client,
+)
+from cartwire.http.instance_rate_limit import RateLimit, limiter_for
+from cartwire.http.pacing import throttle_for
+from cartwire.http.paging import paginator_for
+from cartwire.http.shared_limits import pool_for
+from cartwire.instances.service import Instances
+from cartwire.resources.concurrent import apages_concurrent
+from cartwire.resources.reader import Page, apages, pages
+from cartwire.resources.strategies import writer_for
+from cartwire.resources.writer import Mode, Writer, WriteResult
+from cartwire.store import InstanceRecord, Store
+
+Filters = dict[str, list[str]]
+ID_BATCH = 100  # ids per read by id: a short URL, one indexed query
+
+
+class Platform:
+    """`with cartwire.open("ct") as ct: for product in ct.read("products"): …`"""
+
+    def __init__(self, name: str, store: Store | None = None) -> None:
+        instances = Instances(store or Store.open())
+        self.record: InstanceRecord = instances.get(name)
+        self.connector: Connector = instances.connector_of(self.record)[0]
+        base_url = instances.base_url(self.record)
+        # Every Platform of this instance (with these settings) in the process shares one
+        # ApiClient, and so one set of keep-alive connections.
+        self._client_key = "|".join(
+            str(part)
+            for part in (
+                self.record.name,
+                self.record.updated_at,
+                base_url,
+                self.record.pool,
+                self.record.rate_limit_amount,
+                self.record.rate_limit_unit,
+            )
+        )
+        self.api = shared_client(self._client_key, lambda: self._build_client(instances, base_url))
+        self._closed = False
+
+    def _build_client(self, instances: Instances, base_url: str) -> ApiClient:
+        throttles: list[Throttle] = []
+        if self.record.rate_limit_amount and self.record.rate_limit_unit:
+            limit = RateLimit(self.record.rate_limit_amount, self.record.rate_limit_unit)
+            throttles.append(limiter_for(self.record.name, limit))
+        if self.connector.throttle is not None:
+            throttles.append(
+                throttle_for(self.connector.throttle, self.record, self.connector.title)
+            )
+        pool: ConcurrencyPool | None = None
+        if self.record.pool:
+            stored = instances.store.get_pool(self.record.pool)
+            pool = pool_for(self.record.pool, stored.size if stored else None)
+        return ApiClient(
+            base_url=base_url,
+            auth=ClientCredentialsAuth(instances.token_source(self.record)),
+            headers=dict(self.connector.headers),
+            throttles=throttles,
+            pool=pool,
+        )
+
+    def __enter__(self) -> "Platform":
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    async def __aenter__(self) -> "Platform":
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    def _release(self) -> ApiClient | None:
+        """The shared client to close, when this was its last user (once per Platform)."""
+        if self._closed:
+            return None
+        self._closed = True
+        return release_client(self._client_key)
+
+    def close(self) -> None:
+        api = self._release()
+        if api is not None:
+            api.close()
+
+    async def aclose(self) -> None:
+        api = self._release()
+        if api is not None:
+            await api.aclose()
+
+    def endpoint(self, name: str) -> Endpoint:
+        return self.connector.endpoint(name)
+
+    def _params(self, endpoint: Endpoint, filters: Filters | None) -> dict[str, Any]:
+        params: dict[str, Any] = {}
+        for key, values in (filters or {}).items():
+            found = ((f, f.param_for(key)) for f in endpoint.filters)
+            spec, param = next(((f, p) for f, p in found if p is not None), (None, None))
+            if spec is None or param is None:
+                names = ", ".join(f.key for f in endpoint.filters) or "none"
+                raise ValueError(
+                    f"endpoint {endpoint.name!r} has no filter {key!r} (known: {names})"
+                )
+            if len(values) > 1 and not spec.repeat:
+                raise ValueError(f"filter {key!r} of endpoint {endpoint.name!r} takes one value")
+            params[param] = values if spec.repeat else values[0]
+        return params
+
+    def _paginator_args(
+        self, endpoint: Endpoint, since: datetime | None, page_size: int | None = None
+    ) -> Any:
+        if not endpoint.receives or endpoint.paging is None:
+            raise ValueError(f"endpoint {endpoint.name!r} does not receive records")
+        paging = endpoint.paging
+        if since is not None:
+            if endpoint.incremental is None:
+                raise ValueError(f"endpoint {endpoint.name!r} cannot read incrementally")
+            paging = endpoint.incremental
+        if page_size is not None:  # smaller pages only: the endpoint's size is the platform's cap
+            paging = paging.model_copy(
+                update={"page_size": min(page_size, paging.page_size or page_size)}
+            )
+        return paginator_for(endpoint, paging, since)
+
+    def pages(
+        self,
+        endpoint: str,
+        *,
+        filters: Filters | None = None,
+        since: datetime | None = None,
+        resume: dict[str, Any] | None = None,
+        page_size: int | None = None,
+    ) -> Iterator[Page]:
+        if resume is not None and "walks" in resume:
+            raise ValueError("a concurrent read's checkpoint resumes with apages()")
+        spec = self.endpoint(endpoint)
+        paginator = self._paginator_args(spec, since, page_size)
+        return pages(self.api, spec, paginator, self._params(spec, filters), resume)
+
+    def apages(
+        self,
+        endpoint: str,
+        *,
+        filters: Filters | None = None,
+        since: datetime | None = None,
+        resume: dict[str, Any] | None = None,
+        concurrency: int | None = None,
+    ) -> AsyncIterator[Page]:
+        """Pages as they arrive. With `concurrency` above 1 (default: the paging's
+        `concurrency` option), a paginator that can `split` reads with that many requests in
+        flight, pages out of collection order (`cartwire.resources.concurrent`)."""
+        spec = self.endpoint(endpoint)
+        paginator = self._paginator_args(spec, since)
+        params = self._params(spec, filters)
+        width = concurrency or int(paginator.option("concurrency", 1))
+        if width > 1 or (resume is not None and "walks" in resume):
+            return apages_concurrent(self.api, spec, paginator, params, resume, width)
+        return apages(self.api, spec, paginator, params, resume)
+
+    def records_by_id(
+        self, endpoint: str, ids: Sequence[str], *, filters: Filters | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """The records of `endpoint` with these primary keys that also match `filters`, as
+        they are now (a retry reads again what a run failed on rather than trust an old copy);
+        an id with no such record gives nothing. A batch of ids per read."""
+        spec = self.endpoint(endpoint)
+        params = self._params(spec, filters)
+        for start in range(0, len(ids), ID_BATCH):
+            paginator = self._paginator_args(spec, None)
+            narrowing = paginator.by_ids(ids[start : start + ID_BATCH])
+            if narrowing is None:
+                raise ValueError(
+                    f"endpoint {spec.name!r} ({paginator.name} paging) cannot read records by id"
+                )
+            for page in pages(self.api, spec, paginator, _joined(params, narrowing)):
+                yield from page.records
+
+    def read(
+        self,
+        endpoint: str,
+        *,
+        filters: Filters | None = None,
+        since: datetime | None = None,
+        limit: int | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Every record of the endpoint (or the first `limit`), one at a time."""
+        seen = 0
+        pages = self.pages(endpoint, filters=filters, since=since)
+        while (page := next(pages, None)) is not None:
+            records, page = page.records, None  # no page held while the next is fetched
+            for record in records:
+                if limit is not None and seen >= limit:
+                    return
+                seen += 1
+                yield record
+            del records
+
+    async def aread(
+        self,
+        endpoint: str,
+        *,
+        filters: Filters | None = None,
+        since: datetime | None = None,
+        limit: int | None = None,
+        concurrency: int | None = None,
+    ) -> AsyncIterator[dict[str, Any]]:
+        seen = 0
+        pages = self.apages(endpoint, filters=filters, since=since, concurrency=concurrency)
+        try:
+            async for page in pages:
+                for record in page.records:
+                    if limit is not None and seen >= limit:
+                        return
+                    seen += 1
+                    yield record
+        finally:  # stops a concurrent read's tasks at once when we return early
+            close = getattr(pages, "aclose", None)
+            if close is not None:
+                await close()
+
+    def writer(self, endpoint: str) -> Writer:
+        return writer_for(self.api, self.endpoint(endpoint))
+
+    def upsert(
+        self,
+        endpoint: str,
+        records: Iterable[dict[str, Any]],
+        key: str | None = None,
+        *,
+        dry_run: bool = False,
+        mode: Mode = "upsert",
+        concurrency: int | None = None,
+        replace: frozenset[str] = frozenset(),
+    ) -> Iterator[WriteResult]:
+        """Write records by natural key; `mode` limits what may happen to them.
+
+        For create-only and update-only a dry run first tells which records exist; the records
+        the mode excludes come back as "skipped" (create-only: they exist; update-only: they
+        do not), and only the others are written. Object values merge into the destination's,
+        except those of the top-level fields in `replace` (`Writer.replace`).
+        """
+        writer = self.writer(endpoint)
+        if concurrency is not None:
+            writer.concurrency = concurrency
+        writer.replace = replace
+        if mode == "upsert" or (mode == "create-only" and writer.create_only):
+            return writer.upsert(records, key, dry_run=dry_run)
+        return self._upsert_limited(writer, list(records), key, dry_run, mode)
+
+    def _upsert_limited(
+        self,
+        writer: Writer,
+        records: list[dict[str, Any]],
+        key: str | None,
+        dry_run: bool,
+        mode: Mode,
+    ) -> Iterator[WriteResult]:
+        preview = list(writer.upsert(records, key, dry_run=True))
+        creates = mode == "create-only"
+        allowed = [
+            i for i, r in enumerate(preview) if not r.failed and (r.outcome == "created") == creates
+        ]
+        written = iter(
+            writer.upsert([records[i] for i in allowed], key, dry_run=dry_run) if allowed else []
+        )
+        chosen = set(allowed)
+        reason = "exists (create-only)" if mode == "create-only" else "does not exist (update-only)"
+        for index, result in enumerate(preview):
+            if index in chosen:
+                yield next(written)
+            elif result.failed:
+                yield result
+            else:
+                yield WriteResult(result.key, "skipped", result.id, message=reason)
+
+
+def _joined(params: dict[str, Any], more: dict[str, Any]) -> dict[str, Any]:
+    """Both sets of query parameters; a parameter in both must repeat (a list in each)."""
+    joined = dict(params)
+    for name, value in more.items():
+        if name not in joined:
+            joined[name] = value
+        elif isinstance(joined[name], list) and isinstance(value, list):
+            joined[name] = [*joined[name], *value]
+        else:
+            raise ValueError(f"filter parameter {name!r} is also what reading by id sets")
+    return joined
+
+
+def open_instance(name: str, store: Store | None = None) -> Platform:
+    return Platform(name, store)
