@@ -19,11 +19,9 @@ from cartwire.connectors.schema import (
     Paging,
     TokenRequest,
 )
-from cartwire.http.pacing import THROTTLES
-from cartwire.http.paging import PAGINATORS
 from cartwire.http.paging.generic import CursorToken, LimitOffset, LinkHeader, NextUrl, PageNumber
 from cartwire.instances.service import Instances
-from cartwire.resources.strategies import WRITERS
+from cartwire.platforms.registry import PAGINATOR, THROTTLE, WRITER, registry
 from cartwire.store import Store
 from tests.http.local_server import serve
 from tests.support import run_cli
@@ -90,7 +88,8 @@ def test_every_key_of_the_schema_is_documented(heading: str, model: type[BaseMod
 
 def test_paging_keys_and_every_kind_are_documented() -> None:
     assert "`page_size`" in section("## Endpoints")
-    for name in [*PAGINATORS, *WRITERS, *THROTTLES]:
+    known = registry()
+    for name in [*known.names(PAGINATOR), *known.names(WRITER), *known.names(THROTTLE)]:
         assert f"| `{name}` |" in DOC or f"### `{name}`" in DOC, name
 
 

@@ -1,15 +1,18 @@
-"""Find and load connector files: the built-in ones shipped in this package, plus any a user
-drops into `$CARTWIRE_HOME/connectors/` (adding a connector is adding a file)."""
+"""Find and load connector files: the ones installed platforms register
+(`cartwire.platforms.registry`), plus any a user drops into `$CARTWIRE_HOME/connectors/` (adding
+a connector is adding a file). Every file is checked whole as it loads, strategy names
+included."""
 
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
 
 from cartwire.connectors.schema import Connector
+from cartwire.connectors.strategy_names import unknown_strategies
 from cartwire.home import data_dir
+from cartwire.platforms.registry import CONNECTOR_FILE, registry
 
 
 class ConnectorError(LookupError):
@@ -18,7 +21,7 @@ class ConnectorError(LookupError):
 
 def _parse(text: str, origin: str) -> Connector:
     try:
-        return Connector.model_validate(yaml.safe_load(text))
+        connector = Connector.model_validate(yaml.safe_load(text))
     except yaml.YAMLError as exc:
         raise ConnectorError(f"{origin}: not valid YAML: {exc}") from exc
     except ValidationError as exc:
@@ -27,6 +30,10 @@ def _parse(text: str, origin: str) -> Connector:
             for error in exc.errors()
         )
         raise ConnectorError(f"{origin}: {problems}") from exc
+    unknown = unknown_strategies(connector)
+    if unknown:
+        raise ConnectorError(f"{origin}: {'; '.join(unknown)}")
+    return connector
 
 
 def _user_files() -> list[Path]:
@@ -37,13 +44,14 @@ def _user_files() -> list[Path]:
 @cache
 def _builtin() -> dict[str, Connector]:
     found = {}
-    platforms = resources.files("cartwire.platforms")
-    for package in sorted(platforms.iterdir(), key=lambda e: e.name):
-        entry = package / "connector.yaml"
-        if entry.is_file():
-            origin = f"platforms/{package.name}/connector.yaml"
-            connector = _parse(entry.read_text(encoding="utf-8"), origin)
-            found[connector.name] = connector
+    known = registry()
+    for name in known.names(CONNECTOR_FILE):
+        file = known.get(CONNECTOR_FILE, name)
+        origin = str(file)
+        connector = _parse(file.read_text(encoding="utf-8"), origin)
+        if connector.name != name:
+            raise ConnectorError(f"{origin}: registered as {name!r} but names {connector.name!r}")
+        found[name] = connector
     return found
 
 

@@ -2,15 +2,19 @@
 the path of the problem, not later in the middle of a sync.
 
 A connector is data: its credential fields (in the order the platform's page lists them), how the
-token is requested, and its base URLs. Adding a platform means adding a YAML file next to this
-module, not writing code.
+token is requested, and its base URLs, its endpoints and the strategies (paginators, writers,
+throttles) it reads and writes them with, by name. A key marked with a registry `Kind`
+(`Annotated[..., PAGINATOR]`) names something registered in `cartwire.platforms.registry`; the
+loader checks every such name when the file loads (`cartwire.connectors.strategy_names`).
 """
 
 import re
 from string import Formatter
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
+
+from cartwire.platforms.registry import PAGINATOR, THROTTLE, WRITER
 
 
 class _Strict(BaseModel):
@@ -110,7 +114,7 @@ class AuthMethod(_Strict):
         raise KeyError(key)
 
 
-class _ByName(_Strict):
+class ByName(_Strict):
     """A strategy picked by name; `paging: page_number` is short for `{strategy: page_number}`
     (how people write it, and how the docs name the kinds)."""
 
@@ -122,8 +126,8 @@ class _ByName(_Strict):
         return {"strategy": data} if isinstance(data, str) else data
 
 
-class Paging(_ByName):
-    """A paging strategy by name (a paginator class in `cartwire.http.paging`) and its options."""
+class Paging(ByName):
+    """A paging strategy by name (a registered paginator) and its options."""
 
     page_size: int | None = Field(default=None, ge=1)
     options: dict[str, Any] = {}
@@ -160,7 +164,7 @@ class EndpointFilter(_Strict):
         return None
 
 
-class Strategy(_ByName):
+class Strategy(ByName):
     """A named piece of platform behaviour (a writer, a throttle) plus its options."""
 
     options: dict[str, Any] = {}
@@ -181,9 +185,9 @@ class Endpoint(_Strict):
     primary_key: str = "id"
     natural_key: str | None = None
     updated_at: str | None = None
-    paging: Paging | None = None
-    incremental: Paging | None = None
-    write: Strategy | None = None  # a writer in cartwire.resources
+    paging: Annotated[Paging | None, PAGINATOR] = None
+    incremental: Annotated[Paging | None, PAGINATOR] = None
+    write: Annotated[Strategy | None, WRITER] = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -212,8 +216,8 @@ class Connector(_Strict):
     auth_methods: list[AuthMethod] = Field(min_length=1)
     # Headers every API request carries (e.g. the JSON:API media type).
     headers: dict[str, str] = {}
-    # The platform's own limits, enforced before requests are sent (a throttle in cartwire.http).
-    throttle: Strategy | None = None
+    # The platform's own limits, enforced before requests are sent (a registered throttle).
+    throttle: Annotated[Strategy | None, THROTTLE] = None
     endpoints: list[Endpoint] = []
 
     @model_validator(mode="after")

@@ -1,8 +1,9 @@
 """Shared throttles and concurrency pools, one per name in the process.
 
-A connector file names its platform's limits (`throttle: {strategy: …}`); the factories live in
-`cartwire.http.pacing`. Pools are shared by every instance assigned to the same name, in this
-process only: sharing one pool between processes (several workers) needs Redis.
+A connector file names its platform's limits (`throttle: {strategy: …}`); the factories are
+registered by the platforms (`cartwire.platforms.registry`). Pools are shared by every instance
+assigned to the same name, in this process only: sharing one pool between processes (several
+workers) needs Redis.
 """
 
 import logging
@@ -13,6 +14,7 @@ from typing import Any
 from cartwire.connectors.schema import Strategy
 from cartwire.http.client import Throttle
 from cartwire.http.concurrency_pool import ConcurrencyPool
+from cartwire.platforms.registry import THROTTLE, registry
 
 log = logging.getLogger(__name__)
 
@@ -25,14 +27,9 @@ _pools: dict[str, ConcurrencyPool] = {}
 _lock = threading.Lock()
 
 
-def shared_throttle(
-    spec: Strategy, instance: Any, factories: dict[str, ThrottleFactory], title: str
-) -> Throttle:
+def shared_throttle(spec: Strategy, instance: Any, title: str) -> Throttle:
     """One throttle per (strategy, instance) in the process, so all clients share its view."""
-    factory = factories.get(spec.strategy)
-    if factory is None:
-        known = ", ".join(sorted(factories)) or "none"
-        raise ValueError(f"unknown throttle strategy {spec.strategy!r} (known: {known})")
+    factory = registry().get(THROTTLE, spec.strategy)
     with _lock:
         key = (spec.strategy, instance.name)
         if key not in _throttles:

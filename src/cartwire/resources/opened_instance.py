@@ -19,13 +19,12 @@ from cartwire.http.client import (
     shared_client,
 )
 from cartwire.http.instance_rate_limit import RateLimit, limiter_for
-from cartwire.http.pacing import throttle_for
 from cartwire.http.paging import paginator_for
-from cartwire.http.shared_limits import pool_for
+from cartwire.http.shared_limits import pool_for, shared_throttle
 from cartwire.instances.service import Instances
+from cartwire.platforms.registry import WRITER, registry
 from cartwire.resources.concurrent import apages_concurrent
 from cartwire.resources.reader import Page, apages, pages
-from cartwire.resources.strategies import writer_for
 from cartwire.resources.writer import Mode, Writer, WriteResult
 from cartwire.store import InstanceRecord, Store
 
@@ -64,7 +63,7 @@ class Platform:
             throttles.append(limiter_for(self.record.name, limit))
         if self.connector.throttle is not None:
             throttles.append(
-                throttle_for(self.connector.throttle, self.record, self.connector.title)
+                shared_throttle(self.connector.throttle, self.record, self.connector.title)
             )
         pool: ConcurrencyPool | None = None
         if self.record.pool:
@@ -242,7 +241,10 @@ class Platform:
                 await close()
 
     def writer(self, endpoint: str) -> Writer:
-        return writer_for(self.api, self.endpoint(endpoint))
+        spec = self.endpoint(endpoint)
+        if spec.write is None:
+            raise ValueError(f"endpoint {spec.name!r} does not send records")
+        return registry().get(WRITER, spec.write.strategy)(self.api, spec)
 
     def upsert(
         self,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from cartwire.platforms.commercetools import CtWriter
+from cartwire.platforms.commercetools.base import CtWriter
 from cartwire.resources import Platform, WriteResult
 from cartwire.resources.writer import Change
 from tests.platforms.ct_support import Admin, category, product, product_type

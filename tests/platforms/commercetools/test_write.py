@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from cartwire.http.errors import NotFound
-from cartwire.platforms.commercetools import CtWriter
+from cartwire.platforms.commercetools.base import CtWriter
 from cartwire.resources import Platform, WriteResult
 from cartwire.resources.writer import Change
 from tests.platforms.ct_support import Admin, category, channel, customer
