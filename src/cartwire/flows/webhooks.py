@@ -7,7 +7,7 @@ the flow binding's shared secret (stored encrypted, `Store.webhook_secret`):
   the raw body with the webhook's shared secret (Commerce Layer generates that secret; copy it
   into cartwire with `cartwire webhooks secret FLOW --stdin`). The body is a JSON:API document of
   one resource, flattened exactly as the Commerce Layer reader flattens a page
-  (`cartwire.http.jsonapi`), so one flow maps both polled and pushed records.
+  (`cartwire.resources.jsonapi`), so one flow maps both polled and pushed records.
 - `signed_url`: for any other sender, which cannot sign bodies. The URL itself carries
   `expires` (Unix seconds) and `signature`, the hex HMAC-SHA256 of `FLOW:EXPIRES` with the
   secret (`cartwire webhooks url`). It proves the URL came from us and is not past its expiry,
@@ -43,7 +43,7 @@ from cartwire import logs
 from cartwire.flows.background import Launched, Launcher, Records
 from cartwire.flows.catalog import FlowFile, FlowNotFound, find_by_name
 from cartwire.flows.problems import FlowInvalid
-from cartwire.http.jsonapi import flatten_document
+from cartwire.resources.jsonapi import flatten_document
 from cartwire.store import Store
 from cartwire.store.errors import StoreError
 from cartwire.store.runs import Run, RunBusy, Runs

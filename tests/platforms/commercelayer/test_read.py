@@ -14,10 +14,10 @@ import pytest
 from cartwire.connectors import get_connector
 from cartwire.connectors.schema import Endpoint, Paging
 from cartwire.http.client import ApiClient
-from cartwire.http.jsonapi import flatten_document
 from cartwire.http.paging import IncompleteRead, paginator_for
 from cartwire.platforms.commercelayer.paging import ClIdKeyset, to_ms
 from cartwire.resources import Platform
+from cartwire.resources.jsonapi import flatten_document
 from cartwire.resources.reader import Page, pages
 from tests.platforms.cl_support import Admin, skus, watched
 

@@ -1,7 +1,8 @@
 """Commerce Layer's own paging strategies (facts §3, §7.1).
 
-Every page is a JSON:API document; its resources come out flattened (`cartwire.http.jsonapi`:
-`id`, `type`, attributes at the top level, linked relationships by name, `included` resolved).
+Every page is a JSON:API document; its resources come out flattened
+(`cartwire.resources.jsonapi`: `id`, `type`, attributes at the top level, linked relationships by
+name, `included` resolved).
 
 - `cl_page_number`: `page[number]`/`page[size]` (at most 25), totals from `meta.record_count`
   and the end from `meta.page_count`. Simple, but an offset walk skips or repeats records
@@ -34,9 +35,9 @@ from typing import Any
 import httpx
 
 from cartwire.connectors.schema import Endpoint, Paging
-from cartwire.http.jsonapi import flatten_document
 from cartwire.http.paging.base import IncompleteRead, PageRequest, Paginator, dig
 from cartwire.http.paging.generic import PageNumber
+from cartwire.resources.jsonapi import flatten_document
 
 MAX_PAGE_SIZE = 25
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

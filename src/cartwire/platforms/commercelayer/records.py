@@ -1,8 +1,8 @@
 """What a record to write says, in Commerce Layer's terms, and how it differs from what is there.
 
-Records come in the shape reads give out (`cartwire.http.jsonapi`): attributes at the top level,
-and each to-one relationship the endpoint writes (`relationships:` in the connector file) under
-its own name, as
+Records come in the shape reads give out (`cartwire.resources.jsonapi`): attributes at the top
+level, and each to-one relationship the endpoint writes (`relationships:` in the connector file)
+under its own name, as
 - `{"id": "…"}` (also a whole record read with `include`, or a plain id string),
 - `{"code": "…"}`, looked up once per code (`code_in`, 100 at a time), or
 - `<relationship>_id: "…"`, the Imports API's spelling;
@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import quote
 
 from cartwire.http.client import ApiClient
-from cartwire.http.jsonapi import flatten_document
+from cartwire.resources.jsonapi import flatten_document
 from cartwire.resources.nested import written
 
 NEVER_WRITTEN = frozenset({"created_at", "updated_at"})

@@ -25,12 +25,12 @@ from typing import Any
 from cartwire.connectors.schema import Endpoint
 from cartwire.http.client import ApiClient, SafeRetry
 from cartwire.http.errors import ApiError, Conflict, ServerError, Unreachable
-from cartwire.http.jsonapi import flatten
 from cartwire.http.waiting import in_this_context, thread_pool
 from cartwire.platforms.commercelayer.imports import MAX_INPUTS, ImportRunner
 from cartwire.platforms.commercelayer.lookup import Found, Lookup
 from cartwire.platforms.commercelayer.plans import Plan
 from cartwire.platforms.commercelayer.records import Codes, Desired, Shape
+from cartwire.resources.jsonapi import flatten
 from cartwire.resources.writer import Writer, WriteResult
 
 

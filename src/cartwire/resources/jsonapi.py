@@ -1,4 +1,5 @@
-"""JSON:API documents as the plain records the rest of cartwire maps.
+"""JSON:API documents as the plain records the rest of cartwire maps (JSON:API is a standard:
+any platform that speaks it reads, writes and pushes webhooks in these records).
 
 A resource object `{"id", "type", "attributes", "relationships", "links", "meta"}` becomes one
 flat dict, so that a mapping can say `record["code"]` instead of
@@ -6,8 +7,8 @@ flat dict, so that a mapping can say `record["code"]` instead of
 
 - `id` and `type`, then every attribute at the top level;
 - every relationship whose linkage (`data`) the document carries, under its own name: a to-one
-  as `{"id", "type"}` (or None when empty), a to-many as a list of them. Commerce Layer only
-  sends linkage for relationships that were included or named in a sparse fieldset; the rest
+  as `{"id", "type"}` (or None when empty), a to-many as a list of them. Servers may send
+  linkage only for relationships that were included or named in a sparse fieldset; the rest
   (links only) are left out rather than shown as empty, which would be a lie;
 - when the related resource is in the document (`included`, or primary data), its flattened
   form replaces the bare `{"id", "type"}`, recursively, so `include=prices.price_list` gives
@@ -16,8 +17,8 @@ flat dict, so that a mapping can say `record["code"]` instead of
 - `links` and per-resource `meta` (trace ids) are dropped: they describe the response, not the
   record.
 
-An attribute never gives way to a relationship of the same name (none exist in Commerce Layer's
-schema, but a record must not silently change meaning if one appears).
+An attribute never gives way to a relationship of the same name (the standard forbids one, but
+a record must not silently change meaning if a server sends one anyway).
 """
 
 from typing import Any
