@@ -2,10 +2,11 @@
 every source record in the destination exactly once and correct.
 
 Real processes, real kills: `cartwire flows run` and `cartwire runs resume` are started as
-subprocesses and killed at a random point, alternately continued from the killed run's
-checkpoint (`runs resume`) or by a fresh run from the incremental cursor (`flows run`). The
-random point is a random number of pages after the run announces its progress (each committed
-page is in the store), never a guessed delay: the kill lands inside the run on any machine.
+subprocesses (through tests/flows/paused_cli.py) and killed at a random point, alternately
+continued from the killed run's checkpoint (`runs resume`) or by a fresh run from the incremental
+cursor (`flows run`). The random point is a random page of those the run has left, just before or
+just after its commit, where the process halts and announces it: never a guessed delay, so every
+kill lands inside the run on any machine.
 """
 
 import json
@@ -13,7 +14,7 @@ import os
 import random
 import signal
 import subprocess
-import time
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -26,12 +27,15 @@ from cartwire.sandbox.catalogue import Catalogue
 from cartwire.sandbox.manager import Sandbox
 from cartwire.sandbox.seed import seed
 from cartwire.store import Store
-from cartwire.store.runs import Runs
 from tests.flows.world import World
-from tests.support import CARTWIRE, run_cli
+from tests.support import run_cli
+
+REPO = Path(__file__).resolve().parents[2]
 
 KILLS = 10
 PAGE = 20  # source records a page, as the flow file below sets
+PRODUCTS = 160
+PAGES = PRODUCTS // PAGE  # a full read, as long as no run has succeeded (no cursor yet)
 
 
 def _flow_file(home: Path) -> None:
@@ -54,7 +58,7 @@ def test_killed_runs_lose_and_double_nothing(
     tmp_path: Path, ct: Sandbox, cl: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CARTWIRE_HOME", str(tmp_path))
-    catalogue = Catalogue(seed=9, products=160, customers=4, orders=2)
+    catalogue = Catalogue(seed=9, products=PRODUCTS, customers=4, orders=2)
     seed(catalogue, ct, cl)
     store = Store.open()
     connect_sandboxes(store, ct, cl)
@@ -63,32 +67,26 @@ def test_killed_runs_lose_and_double_nothing(
     rng = random.Random(20261123)
     env = {**os.environ, "CARTWIRE_HOME": str(tmp_path)}
     fresh = ["flows", "run", "kill-test", "--source", CT_INSTANCE, "--destination", CL_INSTANCE]
-    kills = 0
+    killed: set[int] = set()
     for attempt in range(KILLS):
         last = _last_run(tmp_path)
-        if last is not None and last["status"] in ("interrupted", "running") and attempt % 2:
+        if last is not None and attempt % 2:
             args = ["runs", "resume", str(last["run_id"])]
+            left = PAGES - int(str(last["read"])) // PAGE
         else:
-            args = fresh
-        process = subprocess.Popen(
-            [CARTWIRE, *args, "--json"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        resumed_from = last if args[0] == "runs" else None
-        if _pages_committed(store, process, resumed_from, rng.randint(1, 3)):
-            os.kill(process.pid, signal.SIGKILL)
-            kills += 1
-        process.wait()
-    assert kills >= 2, "the runs finished before they could be killed"
+            args, left = fresh, PAGES
+        # Halting after the last page's commit could leave a run with nothing left to do.
+        page = rng.randint(1, left)
+        when = "before" if page == left else rng.choice(("before", "after"))
+        _kill_at(tmp_path, env, page, when, [*args, "--json"])
+        last = _last_run(tmp_path)
+        assert last is not None
+        killed.add(int(str(last["run_id"])))
 
     last = _last_run(tmp_path)
     assert last is not None
-    if last["status"] in ("interrupted", "running"):
-        finish = run_cli(tmp_path, "runs", "resume", str(last["run_id"]), "--json")
-    else:
-        finish = run_cli(tmp_path, *fresh, "--json")
+    assert last["status"] == "interrupted"
+    finish = run_cli(tmp_path, "runs", "resume", str(last["run_id"]), "--json")
     assert finish.returncode == 0, finish.stderr
     assert json.loads(finish.stdout)["status"] == "succeeded"
 
@@ -107,8 +105,12 @@ def test_killed_runs_lose_and_double_nothing(
         )
     history = json.loads(run_cli(tmp_path, "runs", "list", "--json", "--limit", "50").stdout)
     assert sum(r["created"] for r in history) <= len(variants) * 4  # never created twice
-    assert all(r["status"] != "running" for r in history)
-    assert sum(r["status"] == "interrupted" for r in history) >= 2  # kills hit runs in flight
+    # Every killed run is interrupted, but the one the last command finished.
+    statuses = {int(r["run_id"]): r["status"] for r in history}
+    assert statuses == {
+        **dict.fromkeys(killed, "interrupted"),
+        int(str(last["run_id"])): "succeeded",
+    }
     resumed = [
         r
         for r in history
@@ -117,29 +119,29 @@ def test_killed_runs_lose_and_double_nothing(
     assert resumed, "no run was continued from its checkpoint"
 
 
-def _pages_committed(
-    store: Store,
-    process: subprocess.Popen[bytes],
-    resumed: dict[str, object] | None,
-    pages: int,
-) -> bool:
-    """Wait until the run in `process` has committed `pages` more pages (it records each in the
-    store); False if it ended first. `resumed` is the run a `runs resume` continues."""
-    runs = Runs(store)
-    before = int(str(resumed["read"])) if resumed else 0
-    known = int(str(resumed["run_id"])) if resumed else _newest_id(runs)
-    while process.poll() is None:
-        recent = runs.recent(limit=1)
-        mine = bool(recent) and (recent[0].id == known if resumed else recent[0].id > known)
-        if mine and recent[0].counts.get("read", 0) >= before + pages * PAGE:
-            return True
-        time.sleep(0.01)  # polling the store, not waiting for a guessed moment
-    return False
-
-
-def _newest_id(runs: Runs) -> int:
-    recent = runs.recent(limit=1)
-    return recent[0].id if recent else 0
+def _kill_at(home: Path, env: dict[str, str], page: int, when: str, args: list[str]) -> None:
+    """Run `cartwire ARGS` until it halts `when` ("before"/"after") committing its `page`-th
+    page, which it announces on a pipe, and SIGKILL it there."""
+    announce, announcer = os.pipe()
+    halting = [sys.executable, "-m", "tests.flows.paused_cli", str(page), when, str(announcer)]
+    with (home / "killed.stderr").open("w") as stderr:
+        process = subprocess.Popen(
+            [*halting, "--", *args],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            pass_fds=(announcer,),
+        )
+    os.close(announcer)
+    with os.fdopen(announce) as announcements:
+        said = announcements.readline()
+    if said != "paused\n":
+        process.wait()
+        errors = (home / "killed.stderr").read_text()
+        pytest.fail(f"{args} ended (exit {process.returncode}) before page {page}:\n{errors}")
+    os.kill(process.pid, signal.SIGKILL)
+    assert process.wait() == -signal.SIGKILL
 
 
 def _logs(home: Path, run_id: int) -> list[dict[str, str]]:
