@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from cartwire.instances import Settings, service
+from cartwire.instances import Settings
 from cartwire.resources import Platform
 from cartwire.sandbox.manager import Sandbox
 from cartwire.store import Store
@@ -26,9 +26,6 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
     monkeypatch.delenv("CARTWIRE_DATABASE_URL", raising=False)
     with Store.open() as opened:
         yield opened
-    # Tokens are shared per process by credentials; the sandboxes' credentials are the same in
-    # every test, so forget ours: later tests count the token requests they cause themselves.
-    service._sources.clear()
 
 
 @pytest.fixture

@@ -160,18 +160,21 @@ def _split(method: AuthMethod, values: dict[str, str]) -> tuple[dict[str, str], 
     return settings, secrets
 
 
-_sources: dict[str, TokenSource] = {}
+_sources: dict[tuple[str | None, str], TokenSource] = {}
 _sources_lock = threading.Lock()
 
 
 def shared_source(endpoint: TokenEndpoint, store: Store | None, instance: str) -> TokenSource:
-    """One TokenSource per token identity in this process, so every client of an instance shares
-    one cached token and one in-flight request."""
+    """One TokenSource per token identity and store in this process, so every client of an
+    instance shares one cached token and one in-flight request. The store is part of the key
+    because the source saves its token there: a source made for one store (another
+    CARTWIRE_HOME) must not serve, nor save into, another."""
+    key = (None if store is None else store.url, endpoint.cache_key)
     with _sources_lock:
-        source = _sources.get(endpoint.cache_key)
+        source = _sources.get(key)
         if source is None or source.endpoint != endpoint:
             persistence = StoreTokens(store, instance) if store is not None else None
-            source = _sources[endpoint.cache_key] = TokenSource(endpoint, persistence)
+            source = _sources[key] = TokenSource(endpoint, persistence)
         return source
 
 
