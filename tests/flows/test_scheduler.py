@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 from sqlalchemy import select
 
@@ -35,6 +36,7 @@ from tests.flows.triggers_support import (
     bind,
     channels_flow,
     held_run,
+    opened_store,
     runs_of,
     sandbox_fault,
     slots_of,
@@ -390,12 +392,15 @@ def test_disabled_binding_is_not_run_by_the_scheduler_process(home: Path) -> Non
 
 def test_sigterm_asks_the_run_to_stop_at_its_page_and_exits(home: Path, ct: Sandbox) -> None:
     _away_from_a_slot_boundary()
-    # the run's first page takes 4 s to come back: SIGTERM arrives while it is in flight
+    # the run's first page takes 4 s to come back: SIGTERM is sent once the sandbox holds it
     sandbox_fault(ct, method="GET", path="/channels", delay=4, count=5)
     scheduler = Process(home, "scheduler", "--json", "--grace", "60")
     try:
         started = scheduler.events(90, _first_decision)[-1]
         assert started["event"] == "started"
+        faults = f"{ct.url}/_sandbox/faults"
+        while httpx.get(faults, timeout=10).json()[0]["count"] == 5:
+            time.sleep(0.01)  # until the sandbox has the run's first GET (then held 4 s)
         scheduler.send(signal.SIGTERM)
         rest = scheduler.events(90, lambda e: e["event"] == "finished")
         assert [e["event"] for e in rest] == ["stopping", "finished"]
@@ -405,3 +410,10 @@ def test_sigterm_asks_the_run_to_stop_at_its_page_and_exits(home: Path, ct: Sand
         scheduler.stop()
     [run] = runs_of(home, "sched-channels")
     assert (run.id, run.status, run.stop_requested) == (started["run_id"], "stopped", True)
+    # It stopped at its page: the one in flight came back and was committed (a checkpoint to
+    # resume from), and no other page was asked for.
+    assert run.checkpoint is not None
+    with opened_store(home) as store:
+        messages = [message for _, _, message in Runs(store).logs(run.id)]
+    assert "stopped on request; resume to continue" in messages
+    assert [fault["count"] for fault in httpx.get(faults, timeout=10).json()] == [4]
