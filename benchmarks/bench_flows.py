@@ -95,7 +95,7 @@ from cartwire.sandbox.catalogue import Catalogue, Product
 from cartwire.sandbox.commercelayer.ratelimit import CACHEABLE_TYPES, PROFILES
 from cartwire.sandbox.seed import seed
 from cartwire.store import Store
-from cartwire.store.runs import Run, Runs
+from cartwire.store.runs import Run
 
 FLOW = "ct-products-to-cl-skus"
 PER_RECORD_FLOW = f"{FLOW}-per-record"
@@ -237,7 +237,7 @@ class Bench:
     def __init__(self, args: argparse.Namespace, store: Store, state: dict[str, Any]) -> None:
         self.args = args
         self.store = store
-        self.runs = Runs(store)
+        self.runs = store.runs
         self.ct: manager.Sandbox = state[manager.COMMERCETOOLS]
         self.cl: manager.Sandbox = state[manager.COMMERCELAYER]
         self.limits: str = args.rate_limits
@@ -512,7 +512,7 @@ class Bench:
             )
             changed = [catalogue.product(n) for n in numbers]
             self._rename(changed, f" v{attempt + 2}")
-            cursor = self.runs.cursor(FLOW, CT_INSTANCE, CL_INSTANCE) or {}
+            cursor = self.store.cursors.get(FLOW, CT_INSTANCE, CL_INSTANCE) or {}
             say(f"  {label}: cursor at {cursor.get('updated_at')}")
             row, run, _ = self.run_in_process(
                 FLOW,

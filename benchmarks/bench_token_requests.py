@@ -86,14 +86,14 @@ def main() -> None:
         rows.append(("100 concurrent asyncio tasks (Commerce Layer)", token_requests(cl.url)))
 
         for platform, sandbox, path in (("ct", ct, "channels"), ("cl", cl, "markets")):
-            Store.open().delete_tokens(platform)  # start with no cached token
+            Store.open().tokens.delete(platform)  # start with no cached token
             reset_counters(sandbox.url)
             for _ in range(20):
                 cli("api", platform, path)
             rows.append((f"20 consecutive CLI calls ({platform})", token_requests(sandbox.url)))
 
         httpx.patch(f"{ct.url}/_sandbox/config", json={"token_lifetime": 4}).raise_for_status()
-        Store.open().delete_tokens("ct")  # forget the 48 h token so the next one is short-lived
+        Store.open().tokens.delete("ct")  # forget the 48 h token so the next one is short-lived
         _sources.clear()
         reset_counters(ct.url)
         started = time.monotonic()

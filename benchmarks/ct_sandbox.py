@@ -40,7 +40,7 @@ def save_instance(sandbox: manager.Sandbox, name: str) -> None:
     """Save (or replace) instance `name` for the sandbox, without a test token request."""
     with Store.open() as store:
         instances = Instances(store)
-        if name in store.instance_names():
+        if name in store.instances.names():
             instances.remove(name)
         given = {key: sandbox.credentials[key] for key in CT_FIELDS}
         instances.add(manager.COMMERCETOOLS, name, given, test=False)

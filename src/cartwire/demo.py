@@ -19,7 +19,7 @@ from cartwire.sandbox import manager
 from cartwire.sandbox.catalogue import Catalogue
 from cartwire.sandbox.seed import existing_records, seed
 from cartwire.store import InstanceNotFound, Store
-from cartwire.store.runs import Run, Runs
+from cartwire.store.runs import Run
 
 CT_INSTANCE = "sandbox-ct"
 CL_INSTANCE = "sandbox-cl"
@@ -73,9 +73,8 @@ def connect_sandboxes(store: Store, ct: manager.Sandbox, cl: manager.Sandbox) ->
     instances = Instances(store)
     _ensure_instance(instances, CT_INSTANCE, ct)
     _ensure_instance(instances, CL_INSTANCE, cl)
-    runs = Runs(store)
     for flow, source, destination in FLOWS:
-        runs.bind(flow, source, destination)
+        store.bindings.bind(flow, source, destination)
 
 
 def run_flow(store: Store, name: str, source: str, destination: str, progress: Progress) -> Run:

@@ -9,7 +9,7 @@ import pytest
 from cartwire.instances import Settings
 from cartwire.sandbox.manager import COMMERCELAYER, COMMERCETOOLS, Sandbox
 from cartwire.store import Store
-from cartwire.store.runs import PageProgress, Runs
+from cartwire.store.runs import PageProgress
 from tests.sandbox_instances import add_instance
 from tests.support import run_cli
 
@@ -26,9 +26,9 @@ def home(tmp_path: Path, sandboxes: dict[str, Sandbox], monkeypatch: pytest.Monk
     with Store.open() as store:
         add_instance(store, sandboxes[COMMERCETOOLS], LONG_CT, Settings(pool="shared-pool"))
         add_instance(store, sandboxes[COMMERCELAYER], LONG_CL, Settings(pool="shared-pool"))
-        runs = Runs(store)
-        runs.bind(LONG_FLOW, LONG_CT, LONG_CL)
-        runs.set_lookup_table("currencies-to-price-lists", {"EUR": "eur"})
+        runs = store.runs
+        store.bindings.bind(LONG_FLOW, LONG_CT, LONG_CL)
+        store.lookup_tables.replace("currencies-to-price-lists", {"EUR": "eur"})
         for status in ("partially succeeded", "succeeded"):
             run = runs.start(
                 flow=LONG_FLOW,

@@ -24,7 +24,7 @@ from cartwire.flows.catalog import find
 from cartwire.sandbox.clients import api_client
 from cartwire.sandbox.manager import Sandbox
 from cartwire.store import Store
-from cartwire.store.runs import PageProgress, Runs
+from cartwire.store.runs import PageProgress
 from tests.support import run_cli
 
 CUSTOMERS = 60
@@ -205,7 +205,7 @@ def test_a_rerun_after_the_margin_passed_reads_one_empty_page(
     assert (again["status"], again["read"]) == ("succeeded", 0)
     assert _counters(direction.source)["paths"] == {direction.list_path: 1}
     assert _counters(direction.destination)["api_requests"] == 0
-    cursor = Runs(store).cursor(
+    cursor = store.cursors.get(
         direction.flow, direction.source_instance, direction.destination_instance
     )
     assert cursor is not None
@@ -222,9 +222,9 @@ def test_a_cursor_saved_before_seen_lists_still_reads(
     )
     direction.load(_emails("legacy", CUSTOMERS), datetime.now(UTC))
     first = _run(tmp_path, direction)
-    runs = Runs(store)
+    runs = store.runs
     key = (direction.flow, CT_INSTANCE, CL_INSTANCE)
-    saved = runs.cursor(*key)
+    saved = store.cursors.get(*key)
     assert saved is not None
     previous = runs.get(first["run_id"])
     runs.commit_page(
@@ -233,7 +233,7 @@ def test_a_cursor_saved_before_seen_lists_still_reads(
     )
     old_shape = _run(tmp_path, direction)
     assert (old_shape["read"], old_shape["unchanged"]) == (CUSTOMERS, CUSTOMERS)
-    assert set(runs.cursor(*key) or {}) >= {"since", "seen", "mapping"}
+    assert set(store.cursors.get(*key) or {}) >= {"since", "seen", "mapping"}
     assert _run(tmp_path, direction)["read"] == 0
 
 

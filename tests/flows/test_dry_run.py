@@ -13,7 +13,8 @@ from cartwire.demo import CL_INSTANCE, CT_INSTANCE
 from cartwire.sandbox.catalogue import Catalogue, Customer
 from cartwire.sandbox.manager import Sandbox
 from cartwire.store import Store
-from cartwire.store.runs import KEPT_CHANGES, PageProgress, PlannedWrite, Runs
+from cartwire.store.planned_writes import KEPT_CHANGES, PlannedWrite
+from cartwire.store.runs import PageProgress
 from tests.flows.world import World
 from tests.support import run_cli
 
@@ -169,8 +170,7 @@ def test_limit_reads_that_many_records_and_leaves_the_cursor(world: World) -> No
     limited = flow_json(world, "--limit", "5")
     assert (limited["read"], limited["limit"], limited["status"]) == (5, 5, "succeeded")
     assert limited["created"] + limited["updated"] + limited["unchanged"] == 5
-    runs = Runs(world.store)
-    assert runs.cursor(FLOW, CT_INSTANCE, CL_INSTANCE) is None
+    assert world.store.cursors.get(FLOW, CT_INSTANCE, CL_INSTANCE) is None
     shown = json.loads(cli(world, "runs", "show", str(limited["run_id"]), "--json")[0])
     assert any("limited to 5 source records" in log["message"] for log in shown["logs"])
     text, _ = cli(world, "runs", "show", str(limited["run_id"]))
@@ -182,14 +182,15 @@ def test_limit_reads_that_many_records_and_leaves_the_cursor(world: World) -> No
         everything["created"] + everything["updated"]
         == CUSTOMERS - limited["created"] - limited["updated"]
     )
-    assert runs.cursor(FLOW, CT_INSTANCE, CL_INSTANCE) is not None
+    assert world.store.cursors.get(FLOW, CT_INSTANCE, CL_INSTANCE) is not None
 
 
 def test_a_dry_run_keeps_the_changes_of_its_first_records_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CARTWIRE_HOME", str(tmp_path))
-    runs = Runs(Store.open())
+    store = Store.open()
+    runs = store.runs
     run = runs.start(
         flow="f",
         version=1,
@@ -204,7 +205,7 @@ def test_a_dry_run_keeps_the_changes_of_its_first_records_only(
     page = [PlannedWrite("skus", f"SKU-{n}", "create", {"code": f"SKU-{n}"}) for n in range(150)]
     for _ in range(2):
         runs.commit_page(run.id, PageProgress(None, counts={"created": 150}, planned=page))
-    kept = runs.planned(run.id)
+    kept = store.planned_writes.of(run.id)
     assert len(kept) == KEPT_CHANGES < 300
     assert kept[0] == page[0]
 

@@ -14,7 +14,6 @@ from cartwire.sandbox.catalogue import Catalogue
 from cartwire.sandbox.manager import Sandbox
 from cartwire.sandbox.seed import seed
 from cartwire.store import Store
-from cartwire.store.runs import Runs
 from tests.flows.world import World
 from tests.sandbox_instances import add_instance
 from tests.support import run_cli
@@ -47,7 +46,7 @@ def fresh(tmp_path: Path, ct: Sandbox, cl: Sandbox, monkeypatch: pytest.MonkeyPa
     store = Store.open()
     add_instance(store, ct, "my-ct")
     add_instance(store, cl, "my-cl")
-    assert Runs(store).lookup_tables() == {}
+    assert store.lookup_tables.sizes() == {}
     return World(tmp_path, store, catalogue, ct, cl)
 
 

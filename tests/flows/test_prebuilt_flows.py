@@ -59,9 +59,8 @@ def test_all_prebuilt_flows_then_nothing_to_do(world: World) -> None:
 
 
 def test_the_demo_stores_no_lookup_table_the_flows_derive_theirs(world: World) -> None:
-    from cartwire.store.runs import Runs
 
-    assert Runs(world.store).lookup_tables() == {}
+    assert world.store.lookup_tables.sizes() == {}
     for name, note in (
         (
             "ct-products-to-cl-skus",
@@ -90,10 +89,8 @@ def test_dry_run_writes_nothing(world: World) -> None:
 
 def test_a_failing_record_is_kept_and_retried(world: World) -> None:
     # Prices need their price list: without the lookup entry for GBP those prices fail.
-    from cartwire.store.runs import Runs
 
-    runs = Runs(world.store)
-    runs.set_lookup_table("currencies-to-price-lists", {"EUR": "eur", "USD": "usd"})
+    world.store.lookup_tables.replace("currencies-to-price-lists", {"EUR": "eur", "USD": "usd"})
     result = run_flow(world, "ct-products-to-cl-skus")
     assert result["status"] == "partially succeeded"
     assert result["failed"] > 0
@@ -101,7 +98,9 @@ def test_a_failing_record_is_kept_and_retried(world: World) -> None:
     assert len(shown["failures"]) == result["failed"]
     assert "currencies-to-price-lists" in shown["failures"][0]["message"]
 
-    runs.set_lookup_table("currencies-to-price-lists", {"EUR": "eur", "USD": "usd", "GBP": "gbp"})
+    world.store.lookup_tables.replace(
+        "currencies-to-price-lists", {"EUR": "eur", "USD": "usd", "GBP": "gbp"}
+    )
     done = run_cli(world.home, "runs", "retry", str(result["run_id"]), "--json")
     retried = json.loads(done.stdout)
     assert retried["status"] == "succeeded", done.stderr
@@ -111,13 +110,14 @@ def test_a_failing_record_is_kept_and_retried(world: World) -> None:
 
 
 def test_a_retry_run_that_died_is_resumed_with_the_failed_records(world: World) -> None:
-    from cartwire.store.runs import Runs
 
-    runs = Runs(world.store)
-    runs.set_lookup_table("currencies-to-price-lists", {"EUR": "eur", "USD": "usd"})
+    runs = world.store.runs
+    world.store.lookup_tables.replace("currencies-to-price-lists", {"EUR": "eur", "USD": "usd"})
     failed = run_flow(world, "ct-products-to-cl-skus")
     assert failed["status"] == "partially succeeded"
-    runs.set_lookup_table("currencies-to-price-lists", {"EUR": "eur", "USD": "usd", "GBP": "gbp"})
+    world.store.lookup_tables.replace(
+        "currencies-to-price-lists", {"EUR": "eur", "USD": "usd", "GBP": "gbp"}
+    )
     # a `runs retry` whose process died before it committed anything
     original = runs.get(failed["run_id"])
     dead = runs.start(
@@ -141,9 +141,8 @@ def test_a_retry_run_that_died_is_resumed_with_the_failed_records(world: World) 
 
 
 def test_one_run_per_binding(world: World) -> None:
-    from cartwire.store.runs import Runs
 
-    busy = Runs(world.store).start(
+    busy = world.store.runs.start(
         flow="ct-products-to-cl-skus",
         version=1,
         text="",
@@ -211,12 +210,11 @@ def test_a_stopped_first_run_leaves_no_cursor_to_skip_from(world: World) -> None
     from cartwire.flows.progress import Update
     from cartwire.flows.runner import FlowRunner
     from cartwire.flows.validation import load_flow
-    from cartwire.store.runs import Runs
 
     document = yaml.safe_load(find("ct-products-to-cl-skus").text)
     document["source"]["page_size"] = 10
     text = yaml.safe_dump(document)
-    runs = Runs(world.store)
+    runs = world.store.runs
     runner = FlowRunner(world.store, load_flow(text), text, CT_INSTANCE, CL_INSTANCE)
     started: list[int] = []
 
@@ -228,9 +226,9 @@ def test_a_stopped_first_run_leaves_no_cursor_to_skip_from(world: World) -> None
         on_start=lambda run: started.append(run.id), progress=stop_after_the_first_page
     )
     assert stopped.status == "stopped"
-    assert runs.cursor("ct-products-to-cl-skus", CT_INSTANCE, CL_INSTANCE) is None
+    assert world.store.cursors.get("ct-products-to-cl-skus", CT_INSTANCE, CL_INSTANCE) is None
     finished = runner.run()
     assert finished.status == "succeeded"
     variants = [v for p in world.catalogue.products() for v in p.variants]
     assert len(world.cl_all("skus")) == len(variants)
-    assert runs.cursor("ct-products-to-cl-skus", CT_INSTANCE, CL_INSTANCE) is not None
+    assert world.store.cursors.get("ct-products-to-cl-skus", CT_INSTANCE, CL_INSTANCE) is not None

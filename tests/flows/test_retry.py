@@ -6,7 +6,6 @@ from typing import Any
 
 import httpx
 
-from cartwire.store.runs import Runs
 from tests.flows.world import World, run_flow
 from tests.support import run_cli
 
@@ -53,7 +52,7 @@ def test_a_retry_after_a_newer_sync_keeps_the_newer_record(world: World) -> None
     assert first["failed"] > 2
     httpx.delete(faults).raise_for_status()
 
-    renamed, deleted = [f.record["email"] for f in Runs(world.store).failures(first["run_id"])][:2]
+    renamed, deleted = [f.record["email"] for f in world.store.run_failures.of(first["run_id"])][:2]
     _ct_update(
         world,
         "customers",
@@ -76,15 +75,14 @@ def test_a_retry_after_a_newer_sync_keeps_the_newer_record(world: World) -> None
     assert world.writes(world.cl) == 0
     # The customer deleted at the source is reported, not written back.
     assert _cl_first_names(world, deleted) == []
-    logs = Runs(world.store).logs(retried["run_id"])
+    logs = world.store.run_logs.of(retried["run_id"])
     assert any(level == "warning" and gone["id"] in message for _, level, message in logs), logs
 
 
 def test_a_mapping_failure_is_retried_from_the_source_as_it_is_now(world: World) -> None:
     """A price that failed in a mapping step (no price list for GBP) and whose amount changed
     at the source since is written with the new amount, even after a later run wrote it."""
-    runs = Runs(world.store)
-    runs.set_lookup_table("currencies-to-price-lists", {"EUR": "eur", "USD": "usd"})
+    world.store.lookup_tables.replace("currencies-to-price-lists", {"EUR": "eur", "USD": "usd"})
     first = run_flow(world, PRODUCTS)
     assert first["status"] == "partially succeeded"
 
@@ -116,7 +114,9 @@ def test_a_mapping_failure_is_retried_from_the_source_as_it_is_now(world: World)
             "staged": False,
         },
     )
-    runs.set_lookup_table("currencies-to-price-lists", {"EUR": "eur", "USD": "usd", "GBP": "gbp"})
+    world.store.lookup_tables.replace(
+        "currencies-to-price-lists", {"EUR": "eur", "USD": "usd", "GBP": "gbp"}
+    )
     second = run_flow(world, PRODUCTS)
     assert second["status"] == "succeeded"
 
@@ -132,8 +132,8 @@ def test_a_mapping_failure_is_retried_from_the_source_as_it_is_now(world: World)
 
 
 def test_retrying_a_dry_run_is_refused_and_starts_nothing(world: World) -> None:
-    runs = Runs(world.store)
-    runs.set_lookup_table("currencies-to-price-lists", {"EUR": "eur", "USD": "usd"})
+    runs = world.store.runs
+    world.store.lookup_tables.replace("currencies-to-price-lists", {"EUR": "eur", "USD": "usd"})
     dry = run_flow(world, PRODUCTS, "--dry-run")
     assert dry["failed"] > 0
     world.reset_counters()
@@ -153,11 +153,12 @@ def test_a_retry_whose_lookup_table_is_not_ready_is_refused_and_starts_nothing(
 ) -> None:
     """As a new run is: a table that cannot be used refuses the retry before a run exists,
     rather than recording a retry run that failed on it."""
-    runs = Runs(world.store)
-    runs.set_lookup_table("currencies-to-price-lists", {"EUR": "eur", "USD": "usd"})
+    runs = world.store.runs
+    world.store.lookup_tables.replace("currencies-to-price-lists", {"EUR": "eur", "USD": "usd"})
     first = run_flow(world, PRODUCTS)
     assert first["status"] == "partially succeeded"
-    runs.set_lookup_table("currencies-to-price-lists", {})  # derived again: now ambiguous
+    # Derived again: now ambiguous.
+    world.store.lookup_tables.replace("currencies-to-price-lists", {})
     second = {"name": "B2B", "code": "eur-b2b", "currency_code": "EUR"}
     with world.cl_client() as client:
         client.post(

@@ -27,9 +27,10 @@ from cartwire.flows.catalog import FlowFile, FlowNotFound
 from cartwire.flows.scheduler import Scheduler, latest_slot, next_slot, schedules
 from cartwire.sandbox.manager import Sandbox
 from cartwire.store import Store
+from cartwire.store.bindings import Binding
 from cartwire.store.engine import Sessions
 from cartwire.store.models import ScheduleSlotRow
-from cartwire.store.runs import Binding, Run, RunBusy, Runs
+from cartwire.store.runs import Run, RunBusy
 from tests.flows.triggers_support import (
     Process,
     add_sandbox_instances,
@@ -148,12 +149,12 @@ def scheduler_for(
             raise FlowNotFound(name)
         return flows[name]
 
-    return Scheduler(Runs(store), launcher, find_flow=find, clock=clock)
+    return Scheduler(store, launcher, find_flow=find, clock=clock)
 
 
 def test_only_the_latest_missed_slot_runs_and_only_once(store: Store) -> None:
     flows = {"every-5": flow_file("every-5", "*/5 * * * *")}
-    Runs(store).bind("every-5", "ct", "cl")
+    store.bindings.bind("every-5", "ct", "cl")
     launcher, clock = FakeLauncher(), Clock("2026-03-02 10:07:30")
     scheduler = scheduler_for(store, flows, launcher, clock)
 
@@ -192,7 +193,7 @@ def test_several_triggers_and_several_flows(store: Store) -> None:
         "manual-only": flow_file("manual-only", manual=True),
     }
     for name in flows:
-        Runs(store).bind(name, "ct", "cl")
+        store.bindings.bind(name, "ct", "cl")
     launcher, clock = FakeLauncher(), Clock("2026-03-02 02:10:00")
     scheduler = scheduler_for(store, flows, launcher, clock)
 
@@ -210,7 +211,7 @@ def test_several_triggers_and_several_flows(store: Store) -> None:
 def test_two_schedulers_on_one_store_claim_each_slot_once(store: Store) -> None:
     flows = {f"f{i}": flow_file(f"f{i}", "* * * * *") for i in range(5)}
     for name in flows:
-        Runs(store).bind(name, "ct", "cl")
+        store.bindings.bind(name, "ct", "cl")
     launcher = FakeLauncher()
     clock = Clock("2026-03-02 10:00:00")
     with Store.open() as other:  # a second connection pool, as a second process would have
@@ -240,21 +241,20 @@ def test_two_schedulers_on_one_store_claim_each_slot_once(store: Store) -> None:
 
 def test_disabled_bindings_are_not_run(store: Store) -> None:
     flows = {"runs": flow_file("runs", "0 * * * *"), "rests": flow_file("rests", "0 * * * *")}
-    runs = Runs(store)
-    runs.bind("runs", "ct", "cl")
-    runs.bind("rests", "ct", "cl", enabled=False)
+    store.bindings.bind("runs", "ct", "cl")
+    store.bindings.bind("rests", "ct", "cl", enabled=False)
     launcher, clock = FakeLauncher(), Clock("2026-03-02 10:15:00")
     scheduler = scheduler_for(store, flows, launcher, clock)
     assert [e.flow for e in scheduler.tick()] == ["runs"]
     assert launcher.started == [("runs", "schedule")]
     assert slots_of_store(store, "rests") == []  # not even claimed: re-enabling runs its slot
-    runs.bind("rests", "ct", "cl", enabled=True)
+    store.bindings.bind("rests", "ct", "cl", enabled=True)
     assert [e.flow for e in scheduler.tick()] == ["rests"]
 
 
 def test_a_busy_binding_skips_the_slot_instead_of_queueing(store: Store) -> None:
     flows = {"slow": flow_file("slow", "*/10 * * * *")}
-    Runs(store).bind("slow", "ct", "cl")
+    store.bindings.bind("slow", "ct", "cl")
     launcher, clock = FakeLauncher(), Clock("2026-03-02 10:00:05")
     scheduler = scheduler_for(store, flows, launcher, clock)
     launcher.busy = RunBusy(41, "running")
@@ -276,13 +276,13 @@ def test_busy_with_the_real_launcher_and_a_live_run(store: Store) -> None:
     """The real thread launcher reports the binding's lock at once (the instances are never
     reached: the run record is refused before any platform is opened)."""
     flows = {"held": flow_file("held", "0 * * * *")}
-    store.add_instance(make_record("ct"))
-    store.add_instance(make_record("cl", connector="commercelayer"))
-    runs = Runs(store)
-    runs.bind("held", "ct", "cl")
+    store.instances.add(make_record("ct"))
+    store.instances.add(make_record("cl", connector="commercelayer"))
+    runs = store.runs
+    store.bindings.bind("held", "ct", "cl")
     holder = held_run(runs, "held", "ct", "cl")
     scheduler = Scheduler(
-        runs,
+        store,
         ThreadLauncher(store, start_timeout=30),
         find_flow=flows.__getitem__,
         clock=Clock("2026-03-02 10:15:00"),
@@ -294,9 +294,8 @@ def test_busy_with_the_real_launcher_and_a_live_run(store: Store) -> None:
 
 def test_a_broken_flow_file_is_reported_once_and_others_still_run(store: Store) -> None:
     flows = {"fine": flow_file("fine", "0 * * * *")}
-    runs = Runs(store)
-    runs.bind("gone", "ct", "cl")
-    runs.bind("fine", "ct", "cl")
+    store.bindings.bind("gone", "ct", "cl")
+    store.bindings.bind("fine", "ct", "cl")
     launcher, clock = FakeLauncher(), Clock("2026-03-02 10:15:00")
     scheduler = scheduler_for(store, flows, launcher, clock)
     events = scheduler.tick()
@@ -305,10 +304,10 @@ def test_a_broken_flow_file_is_reported_once_and_others_still_run(store: Store) 
 
 
 def test_stop_asks_the_runs_in_flight_to_stop(store: Store) -> None:
-    runs = Runs(store)
+    runs = store.runs
     run = held_run(runs, "long", "ct", "cl", trigger="schedule")
     done: Future[Run] = Future()
-    scheduler = Scheduler(runs, FakeLauncher())
+    scheduler = Scheduler(store, FakeLauncher())
     scheduler.in_flight[run.id] = ("long", Launched(run.id, done))
     event = scheduler.request_stop()
     assert event is not None
@@ -414,6 +413,6 @@ def test_sigterm_asks_the_run_to_stop_at_its_page_and_exits(home: Path, ct: Sand
     # resume from), and no other page was asked for.
     assert run.checkpoint is not None
     with opened_store(home) as store:
-        messages = [message for _, _, message in Runs(store).logs(run.id)]
+        messages = [message for _, _, message in store.run_logs.of(run.id)]
     assert "stopped on request; resume to continue" in messages
     assert [fault["count"] for fault in httpx.get(faults, timeout=10).json()] == [4]

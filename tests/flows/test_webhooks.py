@@ -25,7 +25,7 @@ from cartwire.sandbox.manager import COMMERCELAYER, COMMERCETOOLS, Sandbox
 from cartwire.sandbox.processes import free_port
 from cartwire.store.engine import Sessions
 from cartwire.store.models import WebhookSecretRow
-from cartwire.store.runs import Run, Runs
+from cartwire.store.runs import Run
 from tests.flows.triggers_support import (
     Process,
     add_sandbox_instances,
@@ -166,7 +166,7 @@ def server(
 def finished(home: Path, run_id: int) -> Run:
     def done() -> Run | None:
         with opened_store(home) as store:
-            run = Runs(store).get(run_id)
+            run = store.runs.get(run_id)
         return run if run.status not in ("queued", "running") else None
 
     found: Run = wait_for(done, 60, f"run {run_id} to finish")
@@ -175,7 +175,7 @@ def finished(home: Path, run_id: int) -> Run:
 
 def run_count(home: Path) -> int:
     with opened_store(home) as store:
-        return len(Runs(store).recent(limit=10_000))
+        return len(store.runs.recent(limit=10_000))
 
 
 # -- Commerce Layer signatures ---------------------------------------------------------------
@@ -200,7 +200,7 @@ def test_a_signed_commercelayer_webhook_starts_the_flow_with_its_record(server: 
     # one record in (the filter step then drops it: this flow never writes)
     assert (run.status, run.counts["read"], run.counts["skipped"]) == ("succeeded", 1, 1)
     with opened_store(server.home) as store:
-        assert "webhook topic orders.place" in [m for _, _, m in Runs(store).logs(run_id)]
+        assert "webhook topic orders.place" in [m for _, _, m in store.run_logs.of(run_id)]
 
 
 @pytest.mark.parametrize(
@@ -374,7 +374,7 @@ def test_unknown_disabled_or_hookless_flows_are_not_found(server: Server) -> Non
 
 def test_a_busy_binding_answers_409_with_the_busy_run(server: Server) -> None:
     with opened_store(server.home) as store:
-        runs = Runs(store)
+        runs = store.runs
         holder = held_run(runs, "hook-orders", "cl", "ct")
         try:
             body = json.dumps(order_document()).encode()
@@ -405,9 +405,9 @@ def test_the_secret_is_stored_encrypted_and_survives_key_rotation(server: Server
         assert server.generic_secret not in stored["hook-generic"]
         raw = (server.home / "cartwire.db").read_bytes()
         assert CL_SECRET.encode() not in raw
-        assert store.rotate_secrets() >= 4  # two instances + two webhook secrets
-        assert store.webhook_secret("hook-orders") == CL_SECRET
-        assert store.webhook_secret("hook-generic") == server.generic_secret
+        assert store.encryption.rotate() >= 4  # two instances + two webhook secrets
+        assert store.webhook_secrets.get("hook-orders") == CL_SECRET
+        assert store.webhook_secrets.get("hook-generic") == server.generic_secret
 
 
 def test_secret_command_options(tmp_path: Path) -> None:
@@ -434,16 +434,16 @@ def test_secret_command_options(tmp_path: Path) -> None:
     secret = json.loads(made.stdout)["secret"]
     assert len(secret) >= 32
     with opened_store(home) as store:
-        assert store.webhook_secret("hook-none") == secret
-        Runs(store).bind("hook-none", "ct", "cl", enabled=False)  # disabling keeps it
-        assert store.webhook_secret("hook-none") == secret
+        assert store.webhook_secrets.get("hook-none") == secret
+        store.bindings.bind("hook-none", "ct", "cl", enabled=False)  # disabling keeps it
+        assert store.webhook_secrets.get("hook-none") == secret
     # a flow without a signed_url trigger gets no URL
     url = run_cli(home, "webhooks", "url", "hook-none", "--base-url", "http://x")
     assert url.returncode == 2
     assert "signed_url" in url.stderr
     with opened_store(home) as store:  # the secret belongs to the binding and goes with it
-        Runs(store).unbind("hook-none")
-        assert store.webhook_secret("hook-none") is None
+        store.bindings.unbind("hook-none")
+        assert store.webhook_secrets.get("hook-none") is None
 
 
 # -- end to end: a Commerce Layer order webhook becomes a commercetools order -----------------
@@ -528,7 +528,7 @@ def test_a_webhook_run_killed_with_its_server_is_resumed_when_it_restarts(
     finally:
         process.stop(signal.SIGKILL)
     with opened_store(home) as store:
-        runs = Runs(store)
+        runs = store.runs
         assert runs.get(run_id).status == "running"  # left behind by a dead owner
         assert runs.inputs(run_id) is not None
     assert ct_orders(ct, "WH-7002") == []
@@ -541,8 +541,8 @@ def test_a_webhook_run_killed_with_its_server_is_resumed_when_it_restarts(
     assert (run.status, run.counts["read"], run.counts["created"]) == ("succeeded", 1, 1), run.error
     assert len(ct_orders(ct, "WH-7002")) == 1
     with opened_store(home) as store:
-        assert Runs(store).inputs(run_id) is None  # ended for good: the payload is let go
-        assert "resumed from its last checkpoint" in [m for _, _, m in Runs(store).logs(run_id)]
+        assert store.runs.inputs(run_id) is None  # ended for good: the payload is let go
+        assert "resumed from its last checkpoint" in [m for _, _, m in store.run_logs.of(run_id)]
 
 
 def ct_requests(ct: Sandbox, method: str, path: str) -> int:

@@ -98,12 +98,12 @@ def add_sandbox_instances(home: Path, ct: Sandbox, cl: Sandbox) -> None:
 
 def bind(home: Path, flow: str, source: str, destination: str, enabled: bool = True) -> None:
     with opened_store(home) as store:
-        Runs(store).bind(flow, source, destination, enabled)
+        store.bindings.bind(flow, source, destination, enabled)
 
 
 def runs_of(home: Path, flow: str) -> list[Run]:
     with opened_store(home) as store:
-        return list(reversed(Runs(store).recent(flow, limit=1000)))
+        return list(reversed(store.runs.recent(flow, limit=1000)))
 
 
 def slots_of(home: Path, flow: str) -> list[tuple[Any, int | None]]:

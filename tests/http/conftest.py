@@ -35,7 +35,7 @@ def open_platform(store: Store) -> Iterator[Opener]:
 
     def open_(sandbox: Sandbox, name: str | None = None, **settings: object) -> Platform:
         name = name or sandbox.platform
-        if name not in store.instance_names():
+        if name not in store.instances.names():
             add_instance(store, sandbox, name, Settings(**settings))  # type: ignore[arg-type]
         platform = Platform(name, store)
         opened.append(platform)

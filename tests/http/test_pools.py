@@ -22,7 +22,7 @@ from tests.support import AsyncCountingTransport, CountingTransport, InFlight
 def test_two_instances_in_a_pool_of_two_never_have_more_in_flight(
     ct: Sandbox, store: Store, open_platform: Opener
 ) -> None:
-    store.set_pool("pair", 2)
+    store.pools.set("pair", 2)
     threaded = open_platform(ct, "threaded", pool="pair")
     looped = open_platform(ct, "looped", pool="pair")
     assert threaded.api.pool is looped.api.pool
@@ -62,7 +62,7 @@ def test_two_instances_in_a_pool_of_two_never_have_more_in_flight(
 def test_the_stored_size_applies_and_an_unset_one_is_the_default_said_aloud(
     ct: Sandbox, store: Store, open_platform: Opener, caplog: pytest.LogCaptureFixture
 ) -> None:
-    store.set_pool("sized", 3)
+    store.pools.set("sized", 3)
     assert open_platform(ct, "sized-member", pool="sized").api.pool.size == 3  # type: ignore[union-attr]
     with caplog.at_level(logging.WARNING, logger="cartwire.http.shared_limits"):
         unsized = open_platform(ct, "unsized-member", pool="never-sized")

@@ -20,10 +20,10 @@ def test_each_store_gets_and_keeps_its_own_token(tmp_path: Path, ct: Sandbox) ->
             with cartwire.connect("it", store=store) as client:
                 assert client.get("products").status_code == 200
             cache_key = Instances(store).endpoint(record).cache_key
-            assert store.load_token(cache_key) is not None  # kept for the next process
+            assert store.tokens.load(cache_key) is not None  # kept for the next process
         counters = httpx.get(f"{ct.url}/_sandbox/counters").json()
         assert counters["token_requests"] == 2
-        first, second = (store.load_token(cache_key) for store in stores)
+        first, second = (store.tokens.load(cache_key) for store in stores)
         assert first is not None
         assert second is not None
         assert first.access_token != second.access_token

@@ -15,11 +15,11 @@ NAMES = [f"shop-{number}" for number in range(25)]
 def _write_everything(store: Store) -> None:
     now = datetime.now(UTC)
     for name in NAMES:
-        store.add_instance(make_record(name))
+        store.instances.add(make_record(name))
         token = CachedToken(token_for(name), now + timedelta(hours=1), "scope-a", now)
-        store.save_token(f"key-{name}", name, token)
+        store.tokens.save(f"key-{name}", name, token)
     # Replaced secrets must not linger either (SQLite may keep freed pages around).
-    store.replace_instance(make_record(NAMES[0], secrets={"client_secret": "REPLACED-9f8e7d"}))
+    store.instances.replace(make_record(NAMES[0], secrets={"client_secret": "REPLACED-9f8e7d"}))
 
 
 def _sqlite_bytes(home: Path) -> bytes:

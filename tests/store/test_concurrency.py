@@ -27,11 +27,11 @@ def test_two_processes_write_and_read_one_sqlite_file_at_once(home: Path) -> Non
     assert results == [[{"added": 40}], [{"added": 40}]]
 
     with Store.open() as store:
-        records = store.list_instances()
+        records = store.instances.all()
         assert len(records) == 80
         for record in records:
             assert record.secrets == {"client_secret": secret_for(record.name)}
-            token = store.load_token(f"key-{record.name}")
+            token = store.tokens.load(f"key-{record.name}")
             assert token is not None
             assert token.access_token == token_for(record.name)
 
@@ -51,9 +51,9 @@ def test_processes_racing_to_create_a_fresh_home_agree_on_schema_and_key(
 
     assert len(Keyring.read_file(home / "secret.key").keys) == 1
     with Store.open() as store:
-        assert [record.name for record in store.list_instances()] == names
+        assert [record.name for record in store.instances.all()] == names
         for name in names:
-            assert store.get_instance(name).secrets == {"client_secret": secret_for(name)}
+            assert store.instances.get(name).secrets == {"client_secret": secret_for(name)}
 
 
 def test_a_long_running_writer_survives_rotations_by_another_process(
@@ -63,14 +63,14 @@ def test_a_long_running_writer_survives_rotations_by_another_process(
     must still be under a key that the key file holds, or the next rotation would fail."""
     monkeypatch.setenv(DATABASE_URL_ENV, db_url)
     with Store.open() as store:
-        store.add_instance(make_record("shop"))
+        store.instances.add(make_record("shop"))
         now = datetime.now(UTC)
-        store.save_token("warmup", "shop", CachedToken("t", now + timedelta(hours=1), None, now))
-        store.list_instances()
+        store.tokens.save("warmup", "shop", CachedToken("t", now + timedelta(hours=1), None, now))
+        store.instances.all()
         writer = start_worker("token-loop", "shop", "4")
         time.sleep(0.8)
         for _ in range(6):
-            store.rotate_secrets()
+            store.encryption.rotate()
             time.sleep(0.3)
         (summary,) = _finish(writer.communicate(timeout=120), writer.returncode)
         assert isinstance(summary, dict)
@@ -78,7 +78,7 @@ def test_a_long_running_writer_survives_rotations_by_another_process(
         assert isinstance(saved, int)
         assert saved > 10
 
-        assert store.rotate_secrets() == 3  # one instance, "warmup" and the loop's token
-        token = store.load_token("loop-shop")
+        assert store.encryption.rotate() == 3  # one instance, "warmup" and the loop's token
+        token = store.tokens.load("loop-shop")
         assert token is not None
         assert token.access_token == summary["last"]

@@ -31,8 +31,8 @@ def test_add_then_get_returns_everything_stored(store: Store) -> None:
         pool="ct-shared",
         timezone="Europe/Berlin",
     )
-    added = store.add_instance(record)
-    loaded = store.get_instance("shop-eu")
+    added = store.instances.add(record)
+    loaded = store.instances.get("shop-eu")
 
     assert loaded == added
     assert loaded.secrets == {"client_secret": secret_for("shop-eu")}
@@ -51,16 +51,16 @@ def test_add_then_get_returns_everything_stored(store: Store) -> None:
 
 def test_secrets_with_several_fields_and_unicode_round_trip(store: Store) -> None:
     secrets = {"client_secret": "sécret-ü-🔑", "refresh_token": "r" * 3000, "empty": ""}
-    store.add_instance(make_record("multi", secrets=secrets, settings={}))
-    assert store.get_instance("multi").secrets == secrets
-    assert store.get_instance("multi").settings == {}
+    store.instances.add(make_record("multi", secrets=secrets, settings={}))
+    assert store.instances.get("multi").secrets == secrets
+    assert store.instances.get("multi").settings == {}
 
 
 def test_list_is_ordered_by_name(store: Store) -> None:
     for name in ["charlie", "alpha", "bravo"]:
-        store.add_instance(make_record(name))
-    assert [r.name for r in store.list_instances()] == ["alpha", "bravo", "charlie"]
-    assert [r.secrets["client_secret"] for r in store.list_instances()] == [
+        store.instances.add(make_record(name))
+    assert [r.name for r in store.instances.all()] == ["alpha", "bravo", "charlie"]
+    assert [r.secrets["client_secret"] for r in store.instances.all()] == [
         secret_for("alpha"),
         secret_for("bravo"),
         secret_for("charlie"),
@@ -68,24 +68,24 @@ def test_list_is_ordered_by_name(store: Store) -> None:
 
 
 def test_empty_store_lists_nothing(store: Store) -> None:
-    assert store.list_instances() == []
+    assert store.instances.all() == []
 
 
 def test_names_are_unique(store: Store) -> None:
-    store.add_instance(make_record("dup"))
+    store.instances.add(make_record("dup"))
     with pytest.raises(InstanceExists) as raised:
-        store.add_instance(make_record("dup", connector="commercelayer"))
+        store.instances.add(make_record("dup", connector="commercelayer"))
     assert raised.value.name == "dup"
     assert isinstance(raised.value, StoreError)
-    assert store.get_instance("dup").connector == "commercetools"
+    assert store.instances.get("dup").connector == "commercetools"
 
 
 @pytest.mark.parametrize("operation", ["get", "replace", "remove"])
 def test_unknown_names_raise_not_found(store: Store, operation: str) -> None:
     calls: dict[str, Callable[[], object]] = {
-        "get": lambda: store.get_instance("ghost"),
-        "replace": lambda: store.replace_instance(make_record("ghost")),
-        "remove": lambda: store.remove_instance("ghost"),
+        "get": lambda: store.instances.get("ghost"),
+        "replace": lambda: store.instances.replace(make_record("ghost")),
+        "remove": lambda: store.instances.remove("ghost"),
     }
     with pytest.raises(InstanceNotFound) as raised:
         calls[operation]()
@@ -94,7 +94,7 @@ def test_unknown_names_raise_not_found(store: Store, operation: str) -> None:
 
 
 def test_replace_overwrites_fields_and_keeps_creation_time(store: Store) -> None:
-    added = store.add_instance(make_record("shop"))
+    added = store.instances.add(make_record("shop"))
     changed = make_record(
         "shop",
         settings={"client_id": "new-client"},
@@ -102,8 +102,8 @@ def test_replace_overwrites_fields_and_keeps_creation_time(store: Store) -> None
         rate_limit_amount=5,
         rate_limit_unit="minute",
     )
-    replaced = store.replace_instance(changed)
-    loaded = store.get_instance("shop")
+    replaced = store.instances.replace(changed)
+    loaded = store.instances.get("shop")
 
     assert loaded == replaced
     assert loaded.settings == {"client_id": "new-client"}
@@ -113,38 +113,38 @@ def test_replace_overwrites_fields_and_keeps_creation_time(store: Store) -> None
     assert loaded.updated_at is not None
     assert added.updated_at is not None
     assert loaded.updated_at >= added.updated_at
-    assert len(store.list_instances()) == 1
+    assert len(store.instances.all()) == 1
 
 
 def test_replace_drops_cached_tokens_only_when_credentials_change(store: Store) -> None:
-    store.add_instance(make_record("shop"))
-    store.save_token("k", "shop", _token("tok"))
+    store.instances.add(make_record("shop"))
+    store.tokens.save("k", "shop", _token("tok"))
 
-    store.replace_instance(make_record("shop", rate_limit_amount=3, rate_limit_unit="second"))
-    assert store.load_token("k") is not None  # same credentials: the token is still good
+    store.instances.replace(make_record("shop", rate_limit_amount=3, rate_limit_unit="second"))
+    assert store.tokens.load("k") is not None  # same credentials: the token is still good
 
-    store.replace_instance(make_record("shop", secrets={"client_secret": "rotated"}))
-    assert store.load_token("k") is None
+    store.instances.replace(make_record("shop", secrets={"client_secret": "rotated"}))
+    assert store.tokens.load("k") is None
 
 
 def test_remove_deletes_the_instance_and_its_tokens(store: Store) -> None:
-    store.add_instance(make_record("gone"))
-    store.add_instance(make_record("kept"))
-    store.save_token("gone-key", "gone", _token("t1"))
-    store.save_token("kept-key", "kept", _token("t2"))
+    store.instances.add(make_record("gone"))
+    store.instances.add(make_record("kept"))
+    store.tokens.save("gone-key", "gone", _token("t1"))
+    store.tokens.save("kept-key", "kept", _token("t2"))
 
-    store.remove_instance("gone")
+    store.instances.remove("gone")
 
-    assert [r.name for r in store.list_instances()] == ["kept"]
-    assert store.load_token("gone-key") is None
-    assert store.load_token("kept-key") is not None
-    store.add_instance(make_record("gone"))  # the name is free again
-    assert store.load_token("gone-key") is None
+    assert [r.name for r in store.instances.all()] == ["kept"]
+    assert store.tokens.load("gone-key") is None
+    assert store.tokens.load("kept-key") is not None
+    store.instances.add(make_record("gone"))  # the name is free again
+    assert store.tokens.load("gone-key") is None
 
 
 def test_foreign_key_cascades_in_the_database_itself(store: Store) -> None:
-    store.add_instance(make_record("a"))
-    store.save_token("a-key", "a", _token("t"))
+    store.instances.add(make_record("a"))
+    store.tokens.save("a-key", "a", _token("t"))
     with store.engine.begin() as connection:
         connection.execute(text("DELETE FROM instances WHERE name = 'a'"))
         remaining = connection.execute(text("SELECT count(*) FROM tokens")).scalar_one()
@@ -152,11 +152,11 @@ def test_foreign_key_cascades_in_the_database_itself(store: Store) -> None:
 
 
 def test_token_round_trip_keeps_tz_aware_utc_datetimes(store: Store) -> None:
-    store.add_instance(make_record("shop"))
+    store.instances.add(make_record("shop"))
     token = _token(token_for("shop"))
-    store.save_token("shop:manage_project", "shop", token)
+    store.tokens.save("shop:manage_project", "shop", token)
 
-    loaded = store.load_token("shop:manage_project")
+    loaded = store.tokens.load("shop:manage_project")
 
     assert loaded == token
     assert loaded.expires_at.tzinfo is not None
@@ -167,13 +167,13 @@ def test_token_round_trip_keeps_tz_aware_utc_datetimes(store: Store) -> None:
 def test_token_datetimes_in_other_zones_come_back_as_the_same_instant_in_utc(
     store: Store,
 ) -> None:
-    store.add_instance(make_record("shop"))
+    store.instances.add(make_record("shop"))
     tokyo = timezone(timedelta(hours=9))
     expires = datetime(2030, 1, 2, 9, 30, 15, 654321, tzinfo=tokyo)
     obtained = datetime(2030, 1, 2, 8, 30, tzinfo=tokyo)
-    store.save_token("k", "shop", CachedToken("t", expires, None, obtained))
+    store.tokens.save("k", "shop", CachedToken("t", expires, None, obtained))
 
-    loaded = store.load_token("k")
+    loaded = store.tokens.load("k")
 
     assert loaded is not None
     assert loaded.expires_at == expires
@@ -183,9 +183,9 @@ def test_token_datetimes_in_other_zones_come_back_as_the_same_instant_in_utc(
 
 
 def test_expired_tokens_are_stored_and_returned_for_the_caller_to_judge(store: Store) -> None:
-    store.add_instance(make_record("shop"))
-    store.save_token("k", "shop", _token("old", minutes=-5))
-    loaded = store.load_token("k")
+    store.instances.add(make_record("shop"))
+    store.tokens.save("k", "shop", _token("old", minutes=-5))
+    loaded = store.tokens.load("k")
     assert loaded is not None
     assert loaded.is_expired()
     assert not _token("fresh").is_expired()
@@ -193,52 +193,52 @@ def test_expired_tokens_are_stored_and_returned_for_the_caller_to_judge(store: S
 
 
 def test_save_token_upserts_by_cache_key(store: Store) -> None:
-    store.add_instance(make_record("shop"))
-    store.save_token("k", "shop", _token("first"))
+    store.instances.add(make_record("shop"))
+    store.tokens.save("k", "shop", _token("first"))
     second = _token("second", minutes=120)
-    store.save_token("k", "shop", second)
-    assert store.load_token("k") == second
+    store.tokens.save("k", "shop", second)
+    assert store.tokens.load("k") == second
     with store.engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM tokens")).scalar_one() == 1
 
 
 def test_unknown_cache_key_is_a_miss(store: Store) -> None:
-    assert store.load_token("nothing") is None
+    assert store.tokens.load("nothing") is None
 
 
 def test_save_token_for_unknown_instance_raises(store: Store) -> None:
     with pytest.raises(InstanceNotFound):
-        store.save_token("k", "ghost", _token("t"))
+        store.tokens.save("k", "ghost", _token("t"))
 
 
 def test_naive_token_datetimes_are_refused(store: Store) -> None:
-    store.add_instance(make_record("shop"))
+    store.instances.add(make_record("shop"))
     naive = datetime(2030, 1, 1, 12, 0)
     with pytest.raises(InvalidRecord, match="timezone-aware"):
-        store.save_token("k", "shop", CachedToken("t", naive, None, datetime.now(UTC)))
+        store.tokens.save("k", "shop", CachedToken("t", naive, None, datetime.now(UTC)))
 
 
 def test_delete_tokens_forgets_only_that_instance(store: Store) -> None:
-    store.add_instance(make_record("a"))
-    store.add_instance(make_record("b"))
-    store.save_token("a1", "a", _token("t"))
-    store.save_token("a2", "a", _token("t"))
-    store.save_token("b1", "b", _token("t"))
+    store.instances.add(make_record("a"))
+    store.instances.add(make_record("b"))
+    store.tokens.save("a1", "a", _token("t"))
+    store.tokens.save("a2", "a", _token("t"))
+    store.tokens.save("b1", "b", _token("t"))
 
-    store.delete_tokens("a")
-    store.delete_tokens("ghost")  # unknown instance: nothing to forget
+    store.tokens.delete("a")
+    store.tokens.delete("ghost")  # unknown instance: nothing to forget
 
-    assert store.load_token("a1") is None
-    assert store.load_token("a2") is None
-    assert store.load_token("b1") is not None
+    assert store.tokens.load("a1") is None
+    assert store.tokens.load("a2") is None
+    assert store.tokens.load("b1") is not None
 
 
 def test_returned_records_are_independent_copies(store: Store) -> None:
     record = make_record("shop")
-    added = store.add_instance(record)
+    added = store.instances.add(record)
     record.secrets["client_secret"] = "mutated"
     added.settings["client_id"] = "mutated"
-    loaded = store.get_instance("shop")
+    loaded = store.instances.get("shop")
     assert loaded.secrets == {"client_secret": secret_for("shop")}
     assert loaded.settings["client_id"] == "client-shop"
 
@@ -262,8 +262,8 @@ def test_invalid_records_are_refused_before_writing(
     for field, value in change.items():
         setattr(record, field, value)
     with pytest.raises(InvalidRecord, match=message):
-        store.add_instance(record)
-    assert store.list_instances() == []
+        store.instances.add(record)
+    assert store.instances.all() == []
 
 
 def test_record_defaults() -> None:
@@ -284,24 +284,24 @@ def test_over_long_or_missing_fields_are_refused_alike_on_every_backend(
     record = make_record("ok")
     setattr(record, field, value)
     with pytest.raises(InvalidRecord, match=field):
-        store.add_instance(record)
+        store.instances.add(record)
 
 
 def test_over_long_cache_key_is_refused(store: Store) -> None:
-    store.add_instance(make_record("shop"))
+    store.instances.add(make_record("shop"))
     with pytest.raises(InvalidRecord, match="cache_key"):
-        store.save_token("k" * 501, "shop", _token("t"))
+        store.tokens.save("k" * 501, "shop", _token("t"))
 
 
 def test_instance_names_need_no_decryption(store: Store) -> None:
     for name in ["b", "a"]:
-        store.add_instance(make_record(name))
-    assert store.instance_names() == ["a", "b"]
+        store.instances.add(make_record(name))
+    assert store.instances.names() == ["a", "b"]
 
 
 def test_database_failures_surface_as_store_errors(store: Store) -> None:
     with store.engine.begin() as connection:
         connection.execute(text("DROP TABLE tokens"))
     with pytest.raises(StoreError, match="database error") as raised:
-        store.load_token("k")
+        store.tokens.load("k")
     assert "tokens" in str(raised.value)

@@ -59,7 +59,7 @@ def test_in_memory_sqlite_works_for_throwaway_use() -> None:
     with Store.open("sqlite://") as store:
         with store.engine.connect() as connection:
             assert connection.execute(text("SELECT count(*) FROM instances")).scalar_one() == 0
-        assert store.list_instances() == []
+        assert store.instances.all() == []
 
 
 def test_display_url_hides_the_password() -> None:

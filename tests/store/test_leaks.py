@@ -30,24 +30,24 @@ def test_token_repr_masks_the_access_token() -> None:
 
 
 def test_stored_records_mask_too(store: Store) -> None:
-    store.add_instance(make_record("shop"))
-    assert secret_for("shop") not in repr(store.get_instance("shop"))
-    assert secret_for("shop") not in repr(store.list_instances())
+    store.instances.add(make_record("shop"))
+    assert secret_for("shop") not in repr(store.instances.get("shop"))
+    assert secret_for("shop") not in repr(store.instances.all())
 
 
 def test_error_messages_carry_no_secrets(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    store.add_instance(make_record("shop"))
+    store.instances.add(make_record("shop"))
     messages = []
     with pytest.raises(InstanceExists) as exists:
-        store.add_instance(make_record("shop"))
+        store.instances.add(make_record("shop"))
     messages.append(str(exists.value))
     with pytest.raises(InvalidRecord) as invalid:
-        store.add_instance(make_record("bad", secrets={"client_secret": 12345}))  # type: ignore[dict-item]
+        store.instances.add(make_record("bad", secrets={"client_secret": 12345}))  # type: ignore[dict-item]
     messages.append(str(invalid.value))
     monkeypatch.setenv(SECRET_KEY_ENV, Fernet.generate_key().decode())
     url = store.engine.url.render_as_string(hide_password=False)
     with Store.open(url) as wrong, pytest.raises(DecryptError) as undecryptable:
-        wrong.get_instance("shop")
+        wrong.instances.get("shop")
     messages.append(str(undecryptable.value))
     for message in messages:
         assert secret_for("shop") not in message
@@ -60,15 +60,15 @@ def test_logs_carry_no_secrets_even_at_debug(db_url: str, caplog: pytest.LogCapt
     logging.getLogger("sqlalchemy.engine").setLevel(logging.DEBUG)
     try:
         with Store.open(db_url) as store:
-            store.add_instance(make_record("shop"))
+            store.instances.add(make_record("shop"))
             now = datetime.now(UTC)
             token = CachedToken(token_for("shop"), now + timedelta(hours=1), None, now)
-            store.save_token("k", "shop", token)
-            store.get_instance("shop")
-            store.load_token("k")
-            store.rotate_secrets()
+            store.tokens.save("k", "shop", token)
+            store.instances.get("shop")
+            store.tokens.load("k")
+            store.encryption.rotate()
             with pytest.raises(InstanceExists):
-                store.add_instance(make_record("shop"))
+                store.instances.add(make_record("shop"))
     finally:
         logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
     logged = "\n".join(record.getMessage() for record in caplog.records)

@@ -25,10 +25,10 @@ def test_open_migrates_an_empty_database_to_head(db_url: str) -> None:
 
 def test_opening_twice_is_a_no_op_that_keeps_data(db_url: str) -> None:
     with Store.open(db_url) as store:
-        store.add_instance(make_record("kept"))
+        store.instances.add(make_record("kept"))
     with Store.open(db_url) as again, Store.open(db_url) as third:
         assert migrations.current_revision(again.engine) == migrations.head_revision()
-        assert third.get_instance("kept").secrets == {"client_secret": secret_for("kept")}
+        assert third.instances.get("kept").secrets == {"client_secret": secret_for("kept")}
         with again.engine.connect() as connection:
             versions = connection.execute(
                 text(f"SELECT version_num FROM {migrations.VERSION_TABLE}")  # noqa: S608
@@ -51,8 +51,8 @@ def test_downgrade_to_base_and_upgrade_again(db_url: str) -> None:
             command.downgrade(migrations.alembic_config(connection), "base")
         assert "instances" not in inspect(store.engine).get_table_names()
         migrations.upgrade(store.engine)
-        store.add_instance(make_record("back"))
-        assert store.get_instance("back").name == "back"
+        store.instances.add(make_record("back"))
+        assert store.instances.get("back").name == "back"
 
 
 def test_script_location_is_a_package_resource_inside_the_package() -> None:

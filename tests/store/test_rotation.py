@@ -17,16 +17,16 @@ NAMES = ["alpha", "bravo", "charlie"]
 def _populate(store: Store, names: list[str] = NAMES) -> None:
     now = datetime.now(UTC)
     for name in names:
-        store.add_instance(make_record(name))
+        store.instances.add(make_record(name))
         token = CachedToken(token_for(name), now + timedelta(hours=1), None, now)
-        store.save_token(f"key-{name}", name, token)
+        store.tokens.save(f"key-{name}", name, token)
 
 
 def _assert_all_readable(store: Store, names: list[str] = NAMES) -> None:
-    secrets = {r.name: r.secrets["client_secret"] for r in store.list_instances()}
+    secrets = {r.name: r.secrets["client_secret"] for r in store.instances.all()}
     assert {name: secrets.get(name) for name in names} == {name: secret_for(name) for name in names}
     for name in names:
-        token = store.load_token(f"key-{name}")
+        token = store.tokens.load(f"key-{name}")
         assert token is not None
         assert token.access_token == token_for(name)
 
@@ -46,7 +46,7 @@ def test_rotation_reencrypts_every_value_under_a_new_key(store: Store, home: Pat
     _populate(store)
     (old_key,) = _file_keys(home)
 
-    assert store.rotate_secrets() == 2 * len(NAMES)
+    assert store.encryption.rotate() == 2 * len(NAMES)
 
     (new_key,) = _file_keys(home)
     assert new_key != old_key
@@ -60,7 +60,7 @@ def test_rotation_reencrypts_every_value_under_a_new_key(store: Store, home: Pat
 def test_rotation_to_a_given_key(store: Store, home: Path) -> None:
     _populate(store)
     chosen = Fernet.generate_key()
-    store.rotate_secrets(chosen)
+    store.encryption.rotate(chosen)
     assert _file_keys(home) == [chosen]
     _assert_all_readable(store)
     with Store.open(str(store.engine.url.render_as_string(hide_password=False))) as fresh:
@@ -68,7 +68,7 @@ def test_rotation_to_a_given_key(store: Store, home: Path) -> None:
 
 
 def test_rotating_an_empty_store(store: Store, home: Path) -> None:
-    assert store.rotate_secrets() == 0
+    assert store.encryption.rotate() == 0
     assert len(_file_keys(home)) == 1
 
 
@@ -76,7 +76,7 @@ def test_invalid_new_key_changes_nothing(store: Store, home: Path) -> None:
     _populate(store)
     before = (home / "secret.key").read_bytes()
     with pytest.raises(StoreError, match="not a valid Fernet key") as raised:
-        store.rotate_secrets(b"hunter2-not-a-key")
+        store.encryption.rotate(b"hunter2-not-a-key")
     assert "hunter2" not in str(raised.value)
     assert (home / "secret.key").read_bytes() == before
     _assert_all_readable(store)
@@ -92,11 +92,11 @@ def test_undecryptable_value_aborts_the_rotation_without_changes(store: Store, h
     values_before = _raw_values(store)
 
     with pytest.raises(DecryptError, match="'bravo'"):
-        store.rotate_secrets()
+        store.encryption.rotate()
 
     assert _raw_values(store) == values_before  # rolled back
     assert len(_file_keys(home)) == 2  # the new key stays: harmless, and safe if commit was lost
-    assert store.get_instance("alpha").secrets == {"client_secret": secret_for("alpha")}
+    assert store.instances.get("alpha").secrets == {"client_secret": secret_for("alpha")}
 
 
 def test_other_stores_keep_working_after_a_rotation(db_url: str, home: Path) -> None:
@@ -104,12 +104,12 @@ def test_other_stores_keep_working_after_a_rotation(db_url: str, home: Path) -> 
         _populate(rotator)
         _assert_all_readable(stale)  # `stale` has loaded the old keyring
 
-        rotator.rotate_secrets()
-        stale.add_instance(make_record("delta"))  # must encrypt under the new key...
-        rotator.rotate_secrets()  # ...or this rotation could not read it
+        rotator.encryption.rotate()
+        stale.instances.add(make_record("delta"))  # must encrypt under the new key...
+        rotator.encryption.rotate()  # ...or this rotation could not read it
 
         _assert_all_readable(stale)  # reloads the key file when a value doesn't decrypt
-        assert {r.name: r.secrets["client_secret"] for r in stale.list_instances()} == {
+        assert {r.name: r.secrets["client_secret"] for r in stale.instances.all()} == {
             name: secret_for(name) for name in [*NAMES, "delta"]
         }
         (key,) = _file_keys(home)
@@ -122,13 +122,13 @@ def test_env_keys_rotate_to_a_given_key(monkeypatch: pytest.MonkeyPatch, db_url:
     monkeypatch.setenv(SECRET_KEY_ENV, old.decode())
     with Store.open(db_url) as store:
         _populate(store)
-        assert store.rotate_secrets(new) == 2 * len(NAMES)
+        assert store.encryption.rotate(new) == 2 * len(NAMES)
         _assert_all_readable(store)  # this process keeps both keys until it ends
         for value in _raw_values(store):
             Fernet(new).decrypt(value.encode())
 
     with Store.open(db_url) as stale_env, pytest.raises(DecryptError):
-        stale_env.get_instance("alpha")  # the user has not switched the variable yet
+        stale_env.instances.get("alpha")  # the user has not switched the variable yet
     monkeypatch.setenv(SECRET_KEY_ENV, new.decode())
     with Store.open(db_url) as store:
         _assert_all_readable(store)
@@ -141,7 +141,7 @@ def test_env_keys_rotate_to_their_first_key(monkeypatch: pytest.MonkeyPatch, db_
         _populate(store)
     monkeypatch.setenv(SECRET_KEY_ENV, f"{new.decode()},{old.decode()}")
     with Store.open(db_url) as store:
-        assert store.rotate_secrets() == 2 * len(NAMES)
+        assert store.encryption.rotate() == 2 * len(NAMES)
     monkeypatch.setenv(SECRET_KEY_ENV, new.decode())
     with Store.open(db_url) as store:
         _assert_all_readable(store)

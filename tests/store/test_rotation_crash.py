@@ -19,7 +19,8 @@ from sqlalchemy import text
 
 from cartwire.store import CachedToken, Store
 from cartwire.store.engine import DATABASE_URL_ENV
-from cartwire.store.runs import Failure, PageProgress, Runs
+from cartwire.store.run_failures import Failure
+from cartwire.store.runs import PageProgress
 from cartwire.store.secrets import Keyring
 from tests.store.helpers import make_record, secret_for, start_worker, token_for
 from tests.store.worker import PHASES
@@ -32,13 +33,13 @@ def _populate(url: str, count: int) -> list[str]:
     now = datetime.now(UTC)
     with Store.open(url) as store:
         for name in names:
-            store.add_instance(make_record(name))
-            store.save_token(
+            store.instances.add(make_record(name))
+            store.tokens.save(
                 f"key-{name}",
                 name,
                 CachedToken(token_for(name), now + timedelta(hours=1), None, now),
             )
-        runs = Runs(store)
+        runs = store.runs
         run = runs.start(
             flow="f",
             version=1,
@@ -62,15 +63,15 @@ def _values(names: list[str]) -> int:
 
 def _assert_everything_decrypts(url: str, names: list[str]) -> None:
     with Store.open(url) as store:
-        found = {r.name: r.secrets for r in store.list_instances()}
+        found = {r.name: r.secrets for r in store.instances.all()}
         assert found == {name: {"client_secret": secret_for(name)} for name in names}
         for name in names:
-            token = store.load_token(f"key-{name}")
+            token = store.tokens.load(f"key-{name}")
             assert token is not None
             assert token.access_token == token_for(name)
-        runs = Runs(store)
+        runs = store.runs
         [run] = runs.recent()
-        assert [f.record for f in runs.failures(run.id)] == [{"id": name} for name in names]
+        assert [f.record for f in store.run_failures.of(run.id)] == [{"id": name} for name in names]
         assert runs.inputs(run.id) == [{"id": name} for name in names]
 
 
@@ -144,7 +145,7 @@ def test_rotation_killed_at_each_step_loses_nothing(
 
     # The next rotation finishes the job from whatever state the kill left.
     with Store.open(db_url) as store:
-        assert store.rotate_secrets() == _values(names)
+        assert store.encryption.rotate() == _values(names)
     (final_key,) = _file_keys(home)
     assert _decrypts_with(final_key, _raw_values(db_url))
     _assert_everything_decrypts(db_url, names)

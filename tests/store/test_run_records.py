@@ -11,7 +11,8 @@ from sqlalchemy import create_engine, text
 
 from cartwire.store import Store
 from cartwire.store import migrate as migrations
-from cartwire.store.runs import Failure, PageProgress, Runs
+from cartwire.store.run_failures import Failure
+from cartwire.store.runs import PageProgress, Runs
 from tests.store.helpers import make_record
 
 HASH = "$2b$10$Quinn0PasswordHashUQ2l5hd9Xq7"  # a stored password hash, as platforms keep them
@@ -69,9 +70,9 @@ def _assert_sealed(raw: bytes) -> None:
 
 def test_failed_records_and_inputs_are_sealed_without_secrets(db_url: str) -> None:
     with Store.open(db_url) as store:
-        runs = Runs(store)
+        runs = store.runs
         run_id = _failed_run(runs)
-        [failure] = runs.failures(run_id)
+        [failure] = store.run_failures.of(run_id)
         assert failure.record == _kept()
         assert runs.inputs(run_id) == [_kept(1), _kept(2)]
         with store.engine.connect() as connection:
@@ -84,7 +85,7 @@ def test_failed_records_and_inputs_are_sealed_without_secrets(db_url: str) -> No
 
 def test_the_sqlite_file_holds_no_failed_record_in_clear(home: Path) -> None:
     store = Store.open()
-    _failed_run(Runs(store))
+    _failed_run(store.runs)
     while_open = _sqlite_bytes(home)
     store.close()
     for raw in (while_open, _sqlite_bytes(home)):
@@ -93,12 +94,12 @@ def test_the_sqlite_file_holds_no_failed_record_in_clear(home: Path) -> None:
 
 
 def test_rotation_reencrypts_failed_records_and_inputs(store: Store, home: Path) -> None:
-    runs = Runs(store)
-    store.add_instance(make_record("alpha"))
+    runs = store.runs
+    store.instances.add(make_record("alpha"))
     run_id = _failed_run(runs)
     new_key = Fernet.generate_key()
 
-    assert store.rotate_secrets(new_key) == 3  # the instance, the failure, the inputs
+    assert store.encryption.rotate(new_key) == 3  # the instance, the failure, the inputs
 
     with store.engine.connect() as connection:
         sealed = [
@@ -107,7 +108,7 @@ def test_rotation_reencrypts_failed_records_and_inputs(store: Store, home: Path)
         ]
     for token in sealed:
         Fernet(new_key).decrypt(token.encode())
-    assert runs.failures(run_id)[0].record == _kept()
+    assert store.run_failures.of(run_id)[0].record == _kept()
     assert runs.inputs(run_id) == [_kept(1), _kept(2)]
 
 
@@ -143,15 +144,15 @@ def test_migration_seals_the_rows_kept_in_clear_before(home: Path) -> None:
     assert HASH.encode() in _sqlite_bytes(home)  # the search works: there it is in clear
 
     with Store.open(url) as store:
-        runs = Runs(store)
-        assert runs.failures(1)[0].record == _kept()
+        runs = store.runs
+        assert store.run_failures.of(1)[0].record == _kept()
         assert runs.inputs(1) == [_kept(1), _kept(2)]
     _assert_sealed(_sqlite_bytes(home))
 
 
 def test_downgrade_puts_the_records_back_in_clear_columns(home: Path) -> None:
     with Store.open() as store:
-        run_id = _failed_run(Runs(store))
+        run_id = _failed_run(store.runs)
         with store.engine.begin() as connection:
             command.downgrade(migrations.alembic_config(connection), "0006")
             [record] = connection.execute(text("SELECT record FROM run_failures")).scalars()
@@ -159,4 +160,4 @@ def test_downgrade_puts_the_records_back_in_clear_columns(home: Path) -> None:
         assert json.loads(record) == _kept()
         assert json.loads(inputs) == [_kept(1), _kept(2)]
         migrations.upgrade(store.engine)
-        assert Runs(store).failures(run_id)[0].record == _kept()
+        assert store.run_failures.of(run_id)[0].record == _kept()

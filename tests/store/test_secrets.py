@@ -20,7 +20,7 @@ def _file_keys(home: Path) -> list[str]:
 def test_key_file_is_created_owner_only_on_first_use(home: Path) -> None:
     with Store.open() as store:
         assert not (home / "secret.key").exists()  # opening alone needs no key
-        store.add_instance(make_record("a"))
+        store.instances.add(make_record("a"))
     key_file = home / "secret.key"
     assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
     assert len(_file_keys(home)) == 1
@@ -29,11 +29,11 @@ def test_key_file_is_created_owner_only_on_first_use(home: Path) -> None:
 
 def test_key_file_is_reused_by_later_stores(home: Path) -> None:
     with Store.open() as store:
-        store.add_instance(make_record("a"))
+        store.instances.add(make_record("a"))
     before = (home / "secret.key").read_bytes()
     with Store.open() as store:
-        assert store.get_instance("a").secrets == {"client_secret": secret_for("a")}
-        store.add_instance(make_record("b"))
+        assert store.instances.get("a").secrets == {"client_secret": secret_for("a")}
+        store.instances.add(make_record("b"))
     assert (home / "secret.key").read_bytes() == before
 
 
@@ -43,8 +43,8 @@ def test_env_key_is_used_and_no_key_file_is_written(
     key = Fernet.generate_key()
     monkeypatch.setenv(SECRET_KEY_ENV, key.decode())
     with Store.open() as store:
-        store.add_instance(make_record("a"))
-        assert store.keyring.from_env
+        store.instances.add(make_record("a"))
+        assert store.encryption.keyring.from_env
         with store.engine.connect() as connection:
             raw = connection.exec_driver_sql("SELECT secrets_enc FROM instances").scalar_one()
     assert not (home / "secret.key").exists()
@@ -58,11 +58,13 @@ def test_env_may_hold_several_keys_newest_first(monkeypatch: pytest.MonkeyPatch)
     old, new = Fernet.generate_key(), Fernet.generate_key()
     monkeypatch.setenv(SECRET_KEY_ENV, old.decode())
     with Store.open() as store:
-        store.add_instance(make_record("under-old"))
+        store.instances.add(make_record("under-old"))
     monkeypatch.setenv(SECRET_KEY_ENV, f" {new.decode()} , {old.decode()} ")
     with Store.open() as store:
-        store.add_instance(make_record("under-new"))
-        assert store.get_instance("under-old").secrets == {"client_secret": secret_for("under-old")}
+        store.instances.add(make_record("under-new"))
+        assert store.instances.get("under-old").secrets == {
+            "client_secret": secret_for("under-old")
+        }
         with store.engine.connect() as connection:
             raw = connection.exec_driver_sql(
                 "SELECT secrets_enc FROM instances WHERE name = 'under-new'"
@@ -72,24 +74,24 @@ def test_env_may_hold_several_keys_newest_first(monkeypatch: pytest.MonkeyPatch)
 
 def test_env_key_wins_over_the_key_file(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with Store.open() as store:
-        store.add_instance(make_record("a"))
+        store.instances.add(make_record("a"))
     monkeypatch.setenv(SECRET_KEY_ENV, Fernet.generate_key().decode())
     with Store.open() as store, pytest.raises(DecryptError):
-        store.get_instance("a")
+        store.instances.get("a")
 
 
 def test_wrong_key_raises_decrypt_error_naming_instance_and_column(
     monkeypatch: pytest.MonkeyPatch, home: Path
 ) -> None:
     with Store.open() as store:
-        store.add_instance(make_record("shop-eu"))
+        store.instances.add(make_record("shop-eu"))
     monkeypatch.setenv(SECRET_KEY_ENV, Fernet.generate_key().decode())
     with Store.open() as store:
         with pytest.raises(DecryptError) as raised:
-            store.get_instance("shop-eu")
+            store.instances.get("shop-eu")
         with pytest.raises(DecryptError):
-            store.list_instances()
-        assert store.instance_names() == ["shop-eu"]  # listing names needs no key
+            store.instances.all()
+        assert store.instances.names() == ["shop-eu"]  # listing names needs no key
     message = str(raised.value)
     assert raised.value.instance == "shop-eu"
     assert raised.value.column == "instances.secrets_enc"
@@ -110,12 +112,12 @@ def test_wrong_key_for_a_cached_token_names_the_token_column(
     from cartwire.store import CachedToken
 
     with Store.open() as store:
-        store.add_instance(make_record("shop"))
+        store.instances.add(make_record("shop"))
         now = datetime.now(UTC)
-        store.save_token("k", "shop", CachedToken("tok", now, None, now))
+        store.tokens.save("k", "shop", CachedToken("tok", now, None, now))
     monkeypatch.setenv(SECRET_KEY_ENV, Fernet.generate_key().decode())
     with Store.open() as store, pytest.raises(DecryptError, match=r"tokens\.access_token_enc"):
-        store.load_token("k")
+        store.tokens.load("k")
 
 
 def test_invalid_env_key_is_reported_without_echoing_it(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -125,24 +127,24 @@ def test_invalid_env_key_is_reported_without_echoing_it(monkeypatch: pytest.Monk
         Store.open() as store,
         pytest.raises(StoreError, match="key 2 of CARTWIRE_SECRET_KEY") as raised,
     ):
-        store.add_instance(make_record("a"))
+        store.instances.add(make_record("a"))
     assert "hunter2" not in str(raised.value)
     assert good not in str(raised.value)
 
 
 def test_lost_key_file_is_not_silently_replaced(home: Path) -> None:
     with Store.open() as store:
-        store.add_instance(make_record("a"))
+        store.instances.add(make_record("a"))
     (home / "secret.key").unlink()
     with Store.open() as store:
         with pytest.raises(KeyFileMissing, match="restore"):
-            store.get_instance("a")
+            store.instances.get("a")
         with pytest.raises(KeyFileMissing):
-            store.add_instance(make_record("b"))
+            store.instances.add(make_record("b"))
         with pytest.raises(KeyFileMissing):
-            store.rotate_secrets()
+            store.encryption.rotate()
         with pytest.raises(KeyFileMissing):
-            store.list_instances()
+            store.instances.all()
     assert not (home / "secret.key").exists()
 
 
@@ -151,19 +153,19 @@ def test_keyring_file_may_hold_several_keys_and_comments(home: Path) -> None:
     home.mkdir(parents=True, exist_ok=True)
     (home / "secret.key").write_text(f"# mine\n{old.decode()}\n")
     with Store.open() as store:
-        store.add_instance(make_record("old"))
+        store.instances.add(make_record("old"))
     (home / "secret.key").write_text(f"\n{new.decode()}\n  \n# comment\n{old.decode()}\n")
     with Store.open() as store:
-        store.add_instance(make_record("new"))
-        assert store.get_instance("old").secrets == {"client_secret": secret_for("old")}
-        assert store.get_instance("new").secrets == {"client_secret": secret_for("new")}
+        store.instances.add(make_record("new"))
+        assert store.instances.get("old").secrets == {"client_secret": secret_for("old")}
+        assert store.instances.get("new").secrets == {"client_secret": secret_for("new")}
 
 
 def test_empty_key_file_is_an_error(home: Path) -> None:
     home.mkdir(parents=True, exist_ok=True)
     (home / "secret.key").write_text("# nothing here\n")
     with Store.open() as store, pytest.raises(StoreError, match="holds no key"):
-        store.add_instance(make_record("a"))
+        store.instances.add(make_record("a"))
 
 
 def test_keyring_repr_does_not_show_keys(home: Path) -> None:
@@ -189,12 +191,12 @@ def test_a_held_keyring_lock_times_out_with_a_clear_error(
     from cartwire.store import locking
 
     with Store.open() as store:
-        store.add_instance(make_record("a"))
+        store.instances.add(make_record("a"))
         monkeypatch.setattr(locking, "LOCK_TIMEOUT_SECONDS", 0.2)
         with (
-            store.keyring.lock(exclusive=True),  # as a rotation in another process would
+            store.encryption.keyring.lock(exclusive=True),  # as a rotation in another process would
             pytest.raises(StoreError, match="another cartwire process"),
         ):
-            store.add_instance(make_record("b"))
-        assert store.get_instance("a").secrets == {"client_secret": secret_for("a")}
-        assert store.instance_names() == ["a"]
+            store.instances.add(make_record("b"))
+        assert store.instances.get("a").secrets == {"client_secret": secret_for("a")}
+        assert store.instances.names() == ["a"]

@@ -52,12 +52,12 @@ def add(prefix: str, count: int) -> None:
     with Store.open() as store:
         for number in range(count):
             name = f"{prefix}-{number:03d}"
-            store.add_instance(record(name))
-            store.save_token(f"key-{name}", name, token(token_for(name)))
-            seen = store.list_instances()
+            store.instances.add(record(name))
+            store.tokens.save(f"key-{name}", name, token(token_for(name)))
+            seen = store.instances.all()
             for other in seen:
                 assert other.secrets == {"client_secret": secret_for(other.name)}
-            loaded = store.load_token(f"key-{name}")
+            loaded = store.tokens.load(f"key-{name}")
             assert loaded is not None
             assert loaded.access_token == token_for(name)
         emit({"added": count})
@@ -68,8 +68,8 @@ def race_open(name: str, go_file: str) -> None:
     while not Path(go_file).exists():
         time.sleep(0.001)
     with Store.open() as store:
-        store.add_instance(record(name))
-        store.save_token(f"key-{name}", name, token(token_for(name)))
+        store.instances.add(record(name))
+        store.tokens.save(f"key-{name}", name, token(token_for(name)))
     emit({"opened": name})
 
 
@@ -79,8 +79,8 @@ def token_loop(instance: str, seconds: float) -> None:
         deadline, count = time.monotonic() + seconds, 0
         while time.monotonic() < deadline:
             value = f"{token_for(instance)}-{count}"
-            store.save_token(f"loop-{instance}", instance, token(value))
-            loaded = store.load_token(f"loop-{instance}")
+            store.tokens.save(f"loop-{instance}", instance, token(value))
+            loaded = store.tokens.load(f"loop-{instance}")
             assert loaded is not None
             assert loaded.access_token == value
             count += 1
@@ -130,10 +130,10 @@ def rotate(phase: str | None, pause_at_row: int | None, rounds: int) -> None:
         patch.object(Keyring, "drop_old", paused_drop_old),
         Store.open() as store,
     ):
-        store.list_instances()  # connected and keyring loaded: the rotation is all that's left
+        store.instances.all()  # connected and keyring loaded: the rotation is all that's left
         emit({"ready": True})
         for _ in range(rounds):
-            emit({"rotated": store.rotate_secrets()})
+            emit({"rotated": store.encryption.rotate()})
 
 
 def main() -> None:

@@ -30,7 +30,9 @@ from cartwire.flows.tables import check as check_tables
 from cartwire.http.errors import ApiError
 from cartwire.store import InstanceNotFound, Store
 from cartwire.store.errors import StoreError
-from cartwire.store.runs import FailureGroup, PlannedWrite, Run, Runs
+from cartwire.store.planned_writes import PlannedWrite
+from cartwire.store.run_failures import FailureGroup
+from cartwire.store.runs import Run
 
 app = typer.Typer(no_args_is_help=True, help="Flows: declared syncs between instances.")
 runs_app = typer.Typer(no_args_is_help=True, help="Runs of flows: history, stop, resume, retry.")
@@ -111,7 +113,7 @@ def _counts_text(counts: dict[str, int], dry_run: bool, sep: str = ", ") -> str:
 def _bound(
     store: Store, flow_file: FlowFile, source: str | None, destination: str | None
 ) -> tuple[str, str]:
-    binding = Runs(store).binding(flow_file.flow.name)
+    binding = store.bindings.get(flow_file.flow.name)
     source = source or (binding.source if binding else None)
     destination = destination or (binding.destination if binding else None)
     if not source or not destination:
@@ -123,7 +125,7 @@ def _bound(
     return source, destination
 
 
-def _print_run(run: Run, as_json: bool, runs: Runs, every_reason: bool = False) -> None:
+def _print_run(run: Run, as_json: bool, store: Store, every_reason: bool = False) -> None:
     """The run's counts and error, then its failures grouped by reason: the most frequent
     few, or `every_reason`."""
     if as_json:
@@ -136,7 +138,7 @@ def _print_run(run: Run, as_json: bool, runs: Runs, every_reason: bool = False) 
     out.print(f"run {run.id} [{colour}]{run.status}[/{colour}]{what}: {counts}")
     if run.error:
         out.print(f"error: {run.error}", soft_wrap=True, markup=False)
-    groups = runs.failure_groups(run.id) if run.counts.get("failed") else []
+    groups = store.run_failures.groups(run.id) if run.counts.get("failed") else []
     for group in groups if every_reason else groups[:SUMMARY_GROUPS]:
         _print_group(group)
     if not every_reason and len(groups) > SUMMARY_GROUPS:
@@ -162,8 +164,8 @@ def _resumable_on_ctrl_c(as_json: bool) -> Iterator[None]:
     try:
         yield
     except RunInterrupted as stopped:
-        runs = Runs(Store.open())
-        _print_run(runs.get(stopped.run_id), as_json, runs)
+        store = Store.open()
+        _print_run(store.runs.get(stopped.run_id), as_json, store)
         err.print(f"interrupted; resume with `cartwire runs resume {stopped.run_id}`", markup=False)
         raise typer.Exit(INTERRUPTED) from None
 
@@ -242,7 +244,7 @@ def list_cmd(as_json: JsonOption = False, wide: WideOption = False) -> None:
     """Prebuilt and user flows, with their default bindings."""
     with errors_as_messages(HANDLERS):
         flows = available()
-        bindings = {b.flow: b for b in Runs(Store.open()).bindings()}
+        bindings = {b.flow: b for b in Store.open().bindings.all()}
     rows: list[dict[str, Any]] = []
     cells: list[list[str]] = []
     for name, flow_file in flows.items():
@@ -299,8 +301,8 @@ def enable(
         flow_file = find(flow)
         store = Store.open()
         for name in (source, destination):
-            store.get_instance(name)
-        binding = Runs(store).bind(flow_file.flow.name, source, destination)
+            store.instances.get(name)
+        binding = store.bindings.bind(flow_file.flow.name, source, destination)
     if as_json:
         emit_json(binding.__dict__)
     else:
@@ -311,11 +313,11 @@ def enable(
 def disable(flow: str, as_json: JsonOption = False) -> None:
     """Keep the binding but stop the scheduler and webhooks from running the flow."""
     with errors_as_messages(HANDLERS):
-        runs = Runs(Store.open())
-        binding = runs.binding(flow)
+        store = Store.open()
+        binding = store.bindings.get(flow)
         if binding is None:
             raise FlowNotFound(f"flow {flow!r} has no binding")
-        runs.bind(flow, binding.source, binding.destination, enabled=False)
+        store.bindings.bind(flow, binding.source, binding.destination, enabled=False)
     if as_json:
         emit_json({"flow": flow, "enabled": False})
     else:
@@ -350,13 +352,13 @@ def run(
             progress_bar(not as_json, flow_file.flow.name, dry_run) as update,
         ):
             result = runner.run(full=full, dry_run=dry_run, progress=update, limit=limit)
-        planned = preview.kept(runner.runs, result) if result.dry_run else None
+        planned = preview.kept(store, result) if result.dry_run else None
         if as_json:
             emit_json({**summary(result), **(_planned_document(*planned) if planned else {})})
         else:
             if planned is not None:
                 _print_planned(*planned)
-            _print_run(result, False, runner.runs)
+            _print_run(result, False, store)
     _exit_for(result)
 
 
@@ -372,7 +374,7 @@ def runs_list(
 ) -> None:
     """Recent runs, newest first."""
     with errors_as_messages(HANDLERS):
-        runs = Runs(Store.open())
+        runs = Store.open().runs
         runs.mark_interrupted_if_dead()
         found = runs.recent(flow, limit)
     if as_json:
@@ -417,10 +419,10 @@ def _at(moment: datetime | None) -> str:
 def runs_show(run_id: int, as_json: JsonOption = False) -> None:
     """One run: counts, log lines and its failures grouped by reason, with their keys."""
     with errors_as_messages(HANDLERS):
-        runs = Runs(Store.open())
-        found = runs.get(run_id)
-        logs = runs.logs(run_id)
-        planned = preview.kept(runs, found) if found.dry_run else None
+        store = Store.open()
+        found = store.runs.get(run_id)
+        logs = store.run_logs.of(run_id)
+        planned = preview.kept(store, found) if found.dry_run else None
         if as_json:
             emit_json(
                 {
@@ -429,13 +431,13 @@ def runs_show(run_id: int, as_json: JsonOption = False) -> None:
                         {"at": at.isoformat(), "level": level, "message": m}
                         for at, level, m in logs
                     ],
-                    "failure_groups": [g.__dict__ for g in runs.failure_groups(run_id)],
-                    "failures": [f.__dict__ for f in runs.failures(run_id)],
+                    "failure_groups": [g.__dict__ for g in store.run_failures.groups(run_id)],
+                    "failures": [f.__dict__ for f in store.run_failures.of(run_id)],
                     **(_planned_document(*planned) if planned is not None else {}),
                 }
             )
             return
-        _print_run(found, False, runs, every_reason=True)
+        _print_run(found, False, store, every_reason=True)
         if planned is not None:
             _print_planned(*planned)
         for at, level, message in logs:
@@ -446,7 +448,7 @@ def runs_show(run_id: int, as_json: JsonOption = False) -> None:
 def runs_stop(run_id: int, as_json: JsonOption = False) -> None:
     """Ask a run to stop after its current page (it can be resumed)."""
     with errors_as_messages(HANDLERS):
-        found = Runs(Store.open()).request_stop(run_id)
+        found = Store.open().runs.request_stop(run_id)
     if as_json:
         emit_json(run_document(found))
     else:
@@ -456,14 +458,14 @@ def runs_stop(run_id: int, as_json: JsonOption = False) -> None:
 def _continue(run_id: int, as_json: bool, retry: bool) -> None:
     with errors_as_messages(HANDLERS):
         store = Store.open()
-        recorded = Runs(store).get(run_id)
+        recorded = store.runs.get(run_id)
         runner = FlowRunner.from_run(store, recorded)
         with (
             _resumable_on_ctrl_c(as_json),
             progress_bar(not as_json, recorded.flow, recorded.dry_run) as update,
         ):
             result = (runner.retry if retry else runner.resume)(run_id, update)
-        _print_run(result, as_json, Runs(store))
+        _print_run(result, as_json, store)
     _exit_for(result)
 
 

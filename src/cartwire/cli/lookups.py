@@ -16,7 +16,6 @@ from cartwire.flows.lookups import (
     write_csv,
 )
 from cartwire.store import Store
-from cartwire.store.runs import Runs
 
 app = typer.Typer(no_args_is_help=True, help="Lookup tables (source → target) used by flows.")
 
@@ -45,7 +44,7 @@ def import_(
         for problem in exc.problems:
             err.print(f"[red]error:[/red] {file}: {problem}", soft_wrap=True, markup=True)
         raise typer.Exit(USAGE) from None
-    Runs(Store.open()).set_lookup_table(table, rows)
+    Store.open().lookup_tables.replace(table, rows)
     if as_json:
         emit_json({"table": table, "rows": len(rows)})
     else:
@@ -58,7 +57,7 @@ def export(
     file: Annotated[Path | None, typer.Argument(help="Output file (default: stdout).")] = None,
 ) -> None:
     """Write a table as CSV."""
-    rows = Runs(Store.open()).lookup_table(table)
+    rows = Store.open().lookup_tables.get(table)
     if file is None:
         write_csv(rows, sys.stdout)
     else:
@@ -68,7 +67,7 @@ def export(
 @app.command("list")
 def list_(as_json: JsonOption = False, wide: WideOption = False) -> None:
     """The tables and their sizes."""
-    sizes = Runs(Store.open()).lookup_tables()
+    sizes = Store.open().lookup_tables.sizes()
     if as_json:
         emit_json(sizes)
         return

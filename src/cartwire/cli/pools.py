@@ -31,10 +31,10 @@ def set_(
         raise fail(f"--size must be at least 1, got {size}", USAGE)
     with Store.open() as store:
         try:
-            record = store.set_pool(name, size)
+            record = store.pools.set(name, size)
         except InvalidRecord as exc:
             raise fail(str(exc), USAGE) from None
-        members = store.pool_members().get(name, [])
+        members = store.pools.members().get(name, [])
     if as_json:
         emit_json({"name": record.name, "size": record.size, "instances": members})
     else:
@@ -46,8 +46,8 @@ def list_(as_json: JsonOption = False, wide: WideOption = False) -> None:
     """Every pool with its size and instances, including pools instances name but no size was
     set for (they run at the default size)."""
     with Store.open() as store:
-        stored = {pool.name: pool.size for pool in store.list_pools()}
-        members = store.pool_members()
+        stored = {pool.name: pool.size for pool in store.pools.all()}
+        members = store.pools.members()
     rows: list[dict[str, Any]] = [
         {
             "name": name,
@@ -83,9 +83,9 @@ def remove(name: Annotated[str, typer.Argument(help="Pool name.")]) -> None:
     """Forget a pool's size; instances still naming it run at the default size."""
     with Store.open() as store:
         try:
-            store.remove_pool(name)
+            store.pools.remove(name)
         except PoolNotFound:
             raise fail(f"no pool named {name!r}; see `cartwire pools list`", USAGE) from None
-        members = store.pool_members().get(name, [])
+        members = store.pools.members().get(name, [])
     note = f"; {', '.join(members)} now run at the default size" if members else ""
     out.print(f"removed pool {name}{note}")

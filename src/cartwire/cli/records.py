@@ -44,7 +44,7 @@ from cartwire.http.paging import IncompleteRead
 from cartwire.resources import Platform, WriteResult
 from cartwire.resources.opened_instance import Filters
 from cartwire.store import InstanceNotFound, Store, StoreError
-from cartwire.store.runs import PlannedWrite
+from cartwire.store.planned_writes import PlannedWrite
 
 InstanceArg = Annotated[str, typer.Argument(help="Instance name (see `cartwire instances list`).")]
 EndpointArg = Annotated[
@@ -334,7 +334,7 @@ def _connector_of(target: str) -> Connector:
     """An instance's connector, or a connector by name."""
     try:
         with Store.open() as store:
-            return get_connector(store.get_instance(target).connector)
+            return get_connector(store.instances.get(target).connector)
     except InstanceNotFound:
         pass
     except StoreError as exc:

@@ -22,7 +22,6 @@ from cartwire.flows.background import ThreadLauncher
 from cartwire.flows.scheduler import Event, Scheduler
 from cartwire.store import Store
 from cartwire.store.errors import StoreError
-from cartwire.store.runs import Runs
 
 HANDLERS: dict[type[Exception], Callable[[Exception], typer.Exit]] = {
     StoreError: lambda exc: fail(str(exc), FAILED)
@@ -87,7 +86,7 @@ def scheduler(
 
     with errors_as_messages(HANDLERS):
         store = Store.open()
-        engine = Scheduler(Runs(store), ThreadLauncher(store))
+        engine = Scheduler(store, ThreadLauncher(store))
         previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
         try:
             engine.serve(stop, emit, poll=poll, grace=grace, once=once, force=force)

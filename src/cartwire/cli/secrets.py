@@ -23,7 +23,7 @@ def rotate(
     as_json: JsonOption = False,
 ) -> None:
     """Generate a new key and re-encrypt everything; safe to interrupt and run again."""
-    count = Store.open().rotate_secrets(new_key.encode() if new_key else None)
+    count = Store.open().encryption.rotate(new_key.encode() if new_key else None)
     if as_json:
         emit_json({"reencrypted": count})
     else:

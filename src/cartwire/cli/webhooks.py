@@ -26,7 +26,6 @@ from cartwire.flows.webhooks import (
 )
 from cartwire.store import Store
 from cartwire.store.errors import StoreError
-from cartwire.store.runs import Runs
 
 app = typer.Typer(no_args_is_help=True, help="Webhooks that start flows: secrets, URLs, server.")
 
@@ -84,7 +83,7 @@ def secret(
     """Set the shared secret that a flow's webhooks are signed with (stored encrypted)."""
     value, generated = _secret_from(set_env, stdin, generate)
     with errors_as_messages(HANDLERS):
-        Store.open().set_webhook_secret(flow, value)
+        Store.open().webhook_secrets.set(flow, value)
     if as_json:
         emit_json({"flow": flow, "secret": value} if generated else {"flow": flow, "set": True})
     elif generated:
@@ -117,9 +116,9 @@ def url(
             raise fail(f"flow {flow!r} has no `webhook: {{kind: signed_url}}` trigger", USAGE)
         store = Store.open()
         name = flow_file.flow.name
-        if Runs(store).binding(name) is None:
+        if store.bindings.get(name) is None:
             raise fail(f"flow {name!r} has no binding; `cartwire flows enable` it first", USAGE)
-        shared = store.webhook_secret(name)
+        shared = store.webhook_secrets.get(name)
         if shared is None:
             raise fail(
                 f"no webhook secret for {name!r}: `cartwire webhooks secret {name} --generate`",

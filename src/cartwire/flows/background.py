@@ -4,7 +4,7 @@ Both triggers need exactly this: the scheduler must not block its loop (or other
 long run, and a webhook sender wants its 2xx within seconds (Commerce Layer allows 5) while
 still being told the run's id, or that the binding is busy. `FlowRunner.run()` creates the run
 record and then works for as long as the flow takes, so the record is announced from inside it
-(a `Runs` whose `start()` reports back) and the caller waits only for that announcement.
+(the runner's `on_start`) and the caller waits only for that announcement.
 
 `Launcher` is the seam the triggers call; tests of their decisions can pass their own.
 """
@@ -20,7 +20,8 @@ from typing import Any, Protocol
 from cartwire.flows.catalog import FlowFile
 from cartwire.flows.runner import FlowRunner
 from cartwire.store import Store
-from cartwire.store.runs import Binding, Run
+from cartwire.store.bindings import Binding
+from cartwire.store.runs import Run
 
 log = logging.getLogger(__name__)
 

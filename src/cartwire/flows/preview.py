@@ -10,8 +10,10 @@ import json
 from typing import Any
 
 from cartwire.resources.writer import Change, WriteResult
+from cartwire.store import Store
 from cartwire.store.payloads import secret_named
-from cartwire.store.runs import PlannedWrite, Run, Runs
+from cartwire.store.planned_writes import PlannedWrite
+from cartwire.store.runs import Run
 
 VERBS = {"create": "would create", "update": "would update"}
 # The counts of a dry run as a person reads them: nothing was written.
@@ -73,9 +75,9 @@ def _value(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
-def kept(runs: Runs, run: Run) -> tuple[list[PlannedWrite], int]:
+def kept(store: Store, run: Run) -> tuple[list[PlannedWrite], int]:
     """A dry run's planned writes as stored, and how many more records it would have changed
-    (past what a run keeps, `runs.KEPT_CHANGES`)."""
-    writes = runs.planned(run.id)
+    (past what a run keeps, `planned_writes.KEPT_CHANGES`)."""
+    writes = store.planned_writes.of(run.id)
     would = run.counts.get("created", 0) + run.counts.get("updated", 0)
     return writes, max(0, would - len(writes))

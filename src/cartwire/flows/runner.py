@@ -37,7 +37,9 @@ from cartwire.procinfo import owner_token
 from cartwire.resources.opened_instance import Platform
 from cartwire.resources.writer import WriteResult
 from cartwire.store import Store
-from cartwire.store.runs import KEPT_CHANGES, Failure, PageProgress, PlannedWrite, Run, Runs
+from cartwire.store.planned_writes import KEPT_CHANGES, PlannedWrite
+from cartwire.store.run_failures import Failure
+from cartwire.store.runs import PageProgress, Run
 
 MAPPING = "mapping"  # the code of a record that failed in the flow's steps, not at the platform
 
@@ -92,7 +94,7 @@ class FlowRunner:
         settle: timedelta = SETTLE,
     ) -> None:
         self.store = store
-        self.runs = Runs(store)
+        self.runs = store.runs
         self.flow = flow
         self.text = text
         self.source_name = source
@@ -132,11 +134,11 @@ class FlowRunner:
         inputs = None if records is None else [self._kept.keep(r) for r in records]
         run = self._start(trigger, full=full, dry_run=dry_run, inputs=inputs, limit=limit)
         if changed is not None:
-            self.runs.log(run.id, "info", changed)
+            self.store.run_logs.add(run.id, "info", changed)
         if on_start is not None:
             on_start(run)
         for table in tables:
-            self.runs.log(run.id, "info", table.note)
+            self.store.run_logs.add(run.id, "info", table.note)
         if records is not None:
             return self._one_page(run, self._records_work(run, records), progress)
         return self._execute(run, progress)
@@ -149,7 +151,7 @@ class FlowRunner:
         self.lookup_tables()  # as for a new run: refused before the run is claimed
         work_on = self._given_work(unfinished)
         run = self.runs.claim(run_id, owner_token(os.getpid()))
-        self.runs.log(run.id, "info", "resumed from its last checkpoint")
+        self.store.run_logs.add(run.id, "info", "resumed from its last checkpoint")
         if work_on is None:
             return self._execute(run, progress)
         if run.checkpoint and run.checkpoint.get("done"):
@@ -212,7 +214,7 @@ class FlowRunner:
         )
 
     def _resend_work(self, run: Run, failed_run: int) -> Callable[[Platform], "_PageWork"]:
-        failures = self.runs.failures(failed_run)
+        failures = self.store.run_failures.of(failed_run)
 
         def work_on(destination: Platform) -> _PageWork:
             with Platform(self.source_name, self.store) as source:
@@ -307,7 +309,7 @@ class FlowRunner:
     # -- the cursor --------------------------------------------------------------------------
 
     def _cursor(self) -> Cursor | None:
-        position = self.runs.cursor(self.flow.name, self.source_name, self.destination_name)
+        position = self.store.cursors.get(self.flow.name, self.source_name, self.destination_name)
         return Cursor.load(position, self.settle)
 
     def _mapping(self) -> str:
@@ -345,7 +347,7 @@ class FlowRunner:
         """Record how an exception ended the run; Ctrl-C leaves it resumable, as
         `RunInterrupted` (which still is a KeyboardInterrupt)."""
         if isinstance(exc, KeyboardInterrupt):
-            self.runs.log(run.id, "info", "interrupted (Ctrl-C); resume to continue")
+            self.store.run_logs.add(run.id, "info", "interrupted (Ctrl-C); resume to continue")
             self.runs.finish(run.id, "interrupted")
             if not isinstance(exc, RunInterrupted):
                 raise RunInterrupted(run.id) from None
@@ -396,19 +398,19 @@ class FlowRunner:
             stop = self.runs.commit_page(run.id, self._progress(since, work, page.state, window))
             reporter.page(work.tally.counts, page.total, page.remaining)
             if work.failures and stop_on_error:
-                self.runs.log(
+                self.store.run_logs.add(
                     run.id,
                     "error",
                     "stopped at the first failed record (settings.on_record_error: stop)",
                 )
                 return "failed"
             if stop:
-                self.runs.log(run.id, "info", "stopped on request; resume to continue")
+                self.store.run_logs.add(run.id, "info", "stopped on request; resume to continue")
                 return "stopped"
             if run.limit is not None and read >= run.limit:
                 # Records after the limit are unread, so the cursor may not pass them.
                 message = f"limited to {run.limit:,} source records (--limit); the cursor stays"
-                self.runs.log(run.id, "info", message)
+                self.store.run_logs.add(run.id, "info", message)
                 return self._final_status(run.id)
         return self._read_done(run, window)
 
@@ -434,7 +436,7 @@ class FlowRunner:
         status = self._final_status(run.id)
         done = self.runs.get(run.id)
         if seen := done.counts.get("seen", 0):
-            self.runs.log(
+            self.store.run_logs.add(
                 run.id, "info", f"passed over {seen:,} records an earlier run already processed"
             )
         checkpoint = done.checkpoint or {}
@@ -613,13 +615,13 @@ class FlowRunner:
         is recorded: a run that could only fail at once would be one more to resume or retry.
         Raises `InstanceNotFound` (naming the instance) or `FlowError`."""
         if reads_source:
-            connector = self.store.get_instance(self.source_name).connector
+            connector = self.store.instances.get(self.source_name).connector
             if connector != self.flow.source.connector:
                 raise FlowError(
                     f"flow {self.flow.name!r} reads from {self.flow.source.connector} but "
                     f"instance {self.source_name!r} is {connector}"
                 )
-        destination = self.store.get_instance(self.destination_name).connector
+        destination = self.store.instances.get(self.destination_name).connector
         self.flow.check_writes_to(destination, self.destination_name)
 
 

@@ -11,7 +11,7 @@ Decisions, and why:
   running a backlog of identical syncs would only delay the current one. The same holds for a
   binding that was just enabled: its latest slot runs at the next poll.
 - Exactly one run per slot, however many schedulers: the slot is claimed in the store
-  (`Runs.claim_slot`, a primary key) and only the claimer runs it. The claim survives restarts,
+  (`ScheduleSlots.claim`, a primary key) and only the claimer runs it. The claim survives restarts,
   so a restarted scheduler never runs a slot twice. A claimed slot is never retried, even if its
   run could not start: the next slot is the retry.
 - A slot whose binding still has a run going (the previous slot's, a manual one, a webhook's)
@@ -40,8 +40,10 @@ from cartwire.flows.background import Launched, Launcher
 from cartwire.flows.catalog import FlowFile, FlowNotFound, find_by_name
 from cartwire.flows.problems import FlowInvalid
 from cartwire.flows.schema import Flow
+from cartwire.store import Store
+from cartwire.store.bindings import Binding
 from cartwire.store.errors import StoreError
-from cartwire.store.runs import Binding, RunBusy, Runs
+from cartwire.store.runs import RunBusy
 
 log = logging.getLogger(__name__)
 
@@ -117,13 +119,13 @@ class Scheduler:
 
     def __init__(
         self,
-        runs: Runs,
+        store: Store,
         launch: Launcher,
         *,
         find_flow: FlowFinder = find_by_name,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self.runs = runs
+        self.store = store
         self.launch = launch
         self.find_flow = find_flow
         self.clock = clock
@@ -140,7 +142,7 @@ class Scheduler:
         now = _utc(now or self.clock())
         events: list[Event] = []
         self._crons = {}
-        for binding in self.runs.bindings():
+        for binding in self.store.bindings.all():
             if binding.enabled:
                 event = self._consider(binding, now)
                 if event is not None:
@@ -167,7 +169,7 @@ class Scheduler:
         if slot is None or self._decided.get(binding.flow) == slot:
             return None
         self._decided[binding.flow] = slot
-        if not self.runs.claim_slot(binding.flow, slot):
+        if not self.store.schedule_slots.claim(binding.flow, slot):
             return Event("taken", binding.flow, slot, message="already claimed")
         try:
             launched = self.launch(flow_file, binding, trigger="schedule")
@@ -177,7 +179,7 @@ class Scheduler:
         except Exception as exc:  # this flow could not start; the others still may
             log.exception("flow %s slot %s could not start", binding.flow, slot.isoformat())
             return Event("error", binding.flow, slot, message=f"{type(exc).__name__}: {exc}")
-        self.runs.slot_started(binding.flow, slot, launched.run_id)
+        self.store.schedule_slots.started(binding.flow, slot, launched.run_id)
         self.in_flight[launched.run_id] = (binding.flow, launched)
         log.info("flow %s slot %s: run %d", binding.flow, slot.isoformat(), launched.run_id)
         return Event("started", binding.flow, slot, launched.run_id)
@@ -215,7 +217,7 @@ class Scheduler:
         asked: list[int] = []
         for run_id in list(self.in_flight):
             try:
-                self.runs.request_stop(run_id)
+                self.store.runs.request_stop(run_id)
                 asked.append(run_id)
             except StoreError:  # it finished in the meantime
                 continue

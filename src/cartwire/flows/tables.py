@@ -22,7 +22,6 @@ from cartwire.flows.schema import FieldSpec, Flow, LookupDerive
 from cartwire.flows.transforms import Context, TransformError, apply
 from cartwire.resources.opened_instance import Platform
 from cartwire.store import Store, StoreError
-from cartwire.store.runs import Runs
 
 Reader = Callable[[LookupDerive], Iterable[dict[str, Any]]]
 _UNKNOWABLE = {"python", "template"}  # transforms whose result the flow file alone cannot tell
@@ -194,8 +193,7 @@ def resolve(flow: Flow, store: Store, destination: str | None) -> list[TableStat
     """The tables as a run between these instances would use them; `destination` None only
     looks at what is imported and declared. Derived entries are read once, from the
     destination instance, and only for tables nobody imported."""
-    runs = Runs(store)
-    imported = {name: runs.lookup_table(name) for name in flow.lookup_tables()}
+    imported = {name: store.lookup_tables.get(name) for name in flow.lookup_tables()}
     with ExitStack() as stack:
         opened: list[Platform] = []
 
@@ -220,6 +218,6 @@ def check(flow: Flow, destination: str | None) -> TableCheck:
     except StoreError as exc:
         return TableCheck(unchecked=f"the cartwire store could not be opened ({exc})")
     with store:
-        binding = Runs(store).binding(flow.name)
+        binding = store.bindings.get(flow.name)
         target = destination or (binding.destination if binding else None)
         return TableCheck(resolve(flow, store, target))

@@ -183,7 +183,7 @@ class WebhookReceiver:
         self, store: Store, launch: Launcher, *, clock: Callable[[], datetime] | None = None
     ) -> None:
         self.store = store
-        self.runs = Runs(store)
+        self.runs = store.runs
         self.launch = launch
         self.clock = clock or (lambda: datetime.now(UTC))
 
@@ -204,10 +204,10 @@ class WebhookReceiver:
         kinds = webhook_kinds(flow_file)
         if not kinds:
             return _error(404, f"flow {flow!r} has no webhook trigger")
-        binding = self.runs.binding(flow)
+        binding = self.store.bindings.get(flow)
         if binding is None or not binding.enabled:
             return _error(404, f"flow {flow!r} is not enabled")
-        secret = self.store.webhook_secret(flow)
+        secret = self.store.webhook_secrets.get(flow)
         if secret is None:
             log.error("webhook for flow %s refused: no secret (`cartwire webhooks secret`)", flow)
             return _error(401, "no webhook secret is set for this flow")
@@ -251,7 +251,7 @@ class WebhookReceiver:
     def _start(
         self, flow_file: FlowFile, *, binding_flow: str, records: Records, topic: str | None
     ) -> Reply:
-        binding = self.runs.binding(binding_flow)
+        binding = self.store.bindings.get(binding_flow)
         if binding is None or not binding.enabled:  # disabled in the meantime
             return _error(404, f"flow {binding_flow!r} is not enabled")
         try:
@@ -266,7 +266,7 @@ class WebhookReceiver:
             return _error(503, f"the store is unavailable: {exc}")
         if topic:
             try:
-                self.runs.log(launched.run_id, "info", f"webhook topic {topic}")
+                self.store.run_logs.add(launched.run_id, "info", f"webhook topic {topic}")
             except StoreError:
                 log.warning("could not log the topic of run %d", launched.run_id)
         return Reply(202, {"run_id": launched.run_id})

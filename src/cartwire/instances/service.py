@@ -31,7 +31,6 @@ from cartwire.instances.validation import (
     validate,
 )
 from cartwire.store import CachedToken, InstanceExists, InstanceRecord, Store
-from cartwire.store.runs import Runs
 
 log = logging.getLogger("cartwire.instances")
 
@@ -136,13 +135,13 @@ class StoreTokens:
         self.instance = instance
 
     def load(self, cache_key: str) -> Token | None:
-        cached = self.store.load_token(cache_key)
+        cached = self.store.tokens.load(cache_key)
         if cached is None:
             return None
         return Token(cached.access_token, cached.expires_at, cached.scope, cached.obtained_at)
 
     def save(self, cache_key: str, token: Token) -> None:
-        self.store.save_token(
+        self.store.tokens.save(
             cache_key,
             self.instance,
             CachedToken(token.access_token, token.expires_at, token.scope, token.obtained_at),
@@ -221,7 +220,7 @@ class Instances:
     def check_new(self, name: str) -> None:
         """Refuse a bad or taken name up front, before anyone types (or tests) credentials."""
         check_name(name)
-        if name in self.store.instance_names():
+        if name in self.store.instances.names():
             raise InstanceExists(name)
 
     def prepare(
@@ -254,13 +253,13 @@ class Instances:
 
     def save(self, record: InstanceRecord) -> InstanceRecord:
         """Store a record from `prepare` (the caller has tested it, or chose not to)."""
-        return self.store.add_instance(record)
+        return self.store.instances.add(record)
 
     def get(self, name: str) -> InstanceRecord:
-        return self.store.get_instance(name)
+        return self.store.instances.get(name)
 
     def list(self) -> list[InstanceRecord]:
-        return self.store.list_instances()
+        return self.store.instances.all()
 
     def test(self, name_or_record: str | InstanceRecord) -> TestResult:
         """Fetch a brand-new token (never the cached one) and say what happened."""
@@ -330,17 +329,16 @@ class Instances:
         if auth_changed and test:
             self._require_valid(updated)
         if auth_changed:
-            self.store.delete_tokens(name)
-        return self.store.replace_instance(updated)
+            self.store.tokens.delete(name)
+        return self.store.instances.replace(updated)
 
     def remove(self, name: str, *, force: bool = False) -> None:
         """Refused while a flow is bound to the instance (Patchworks does the same), unless
         forced; a forced removal also drops those flows' bindings."""
-        self.store.get_instance(name)
-        runs = Runs(self.store)
-        users = runs.flows_using(name)
+        self.store.instances.get(name)
+        users = self.store.bindings.using(name)
         if users and not force:
             raise InstanceInUse(name, users)
         for flow in users:
-            runs.unbind(flow)
-        self.store.remove_instance(name)
+            self.store.bindings.unbind(flow)
+        self.store.instances.remove(name)

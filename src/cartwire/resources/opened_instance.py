@@ -67,7 +67,7 @@ class Platform:
             )
         pool: ConcurrencyPool | None = None
         if self.record.pool:
-            stored = instances.store.get_pool(self.record.pool)
+            stored = instances.store.pools.get(self.record.pool)
             pool = pool_for(self.record.pool, stored.size if stored else None)
         return ApiClient(
             base_url=base_url,

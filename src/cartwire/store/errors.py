@@ -5,6 +5,15 @@ message, so every exception raised on purpose here derives from it. Messages nam
 columns but never carry a secret value, because they end up in terminals and logs.
 """
 
+import functools
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+from sqlalchemy.exc import SQLAlchemyError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
 
 class StoreError(Exception):
     """Base class for every failure the store reports on purpose."""
@@ -54,3 +63,26 @@ class DecryptError(StoreError):
 
 class InvalidRecord(StoreError, ValueError):
     """A record or value the store refuses to write (it is also a ValueError: the caller's bug)."""
+
+
+def driver_reason(exc: SQLAlchemyError) -> str:
+    """The driver's own first line (parameters are hidden by the engine), for user messages."""
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def database_errors(method: Callable[P, R]) -> Callable[P, R]:
+    """Report driver failures (locked, unreachable, ...) as StoreError, which callers handle.
+
+    Only the driver's first line is kept: PostgreSQL's DETAIL lines can quote a whole row.
+    """
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"database error: {driver_reason(exc)}") from exc
+
+    return wrapper

@@ -1,48 +1,36 @@
-"""Flow bindings, runs, checkpoints, cursors, failed records, lookup tables and schedule slots.
+"""Runs: their lifecycle (start, claim, pages, finish, stop), their lock and given records.
 
 The property everything here serves: a run killed at any moment resumes with nothing lost or
-doubled. So a page's progress (paginator checkpoint, counts, failed records, the incremental
-cursor) is committed in ONE transaction after the destination accepted the page, and the
-one-active-run lock is a primary key, not a convention.
+doubled. So a page's progress (paginator checkpoint, counts, failed records, log lines, planned
+writes, the incremental cursor) is committed in ONE transaction after the destination accepted
+the page, and the one-active-run lock is a primary key, not a convention. The parts a page
+touches live in their own modules (`cursors`, `run_failures`, `run_logs`, `planned_writes`),
+each with a `keep`/`advance` that writes inside this transaction; runs own only the run rows.
 """
 
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cartwire.procinfo import owner_alive
+from cartwire.store import cursors, planned_writes, run_failures, run_logs
+from cartwire.store.encryption import Encryption
 from cartwire.store.engine import Sessions
 from cartwire.store.errors import StoreError
-from cartwire.store.models import (
-    ActiveRunRow,
-    CursorRow,
-    FlowBindingRow,
-    LookupRow,
-    RunChangeRow,
-    RunFailureRow,
-    RunInputRow,
-    RunLogRow,
-    RunRow,
-    ScheduleSlotRow,
-)
+from cartwire.store.models import ActiveRunRow, RunInputRow, RunRow
 from cartwire.store.payloads import seal
-from cartwire.store.secrets import Keyring
-from cartwire.store.store import Store
+from cartwire.store.planned_writes import PlannedWrite
+from cartwire.store.run_failures import Failure
 
 FINISHED = ("succeeded", "partially succeeded", "failed", "stopped")
 RESUMABLE = ("stopped", "interrupted", "failed", "running")
 COUNTS = ("read", "created", "updated", "unchanged", "skipped", "failed")
-# A dry run keeps what it would do to this many records (the first ones), for `runs show`.
-KEPT_CHANGES = 200
-FAILURE_COLUMN = "run_failures.record_enc"
 INPUTS_COLUMN = "run_inputs.records_enc"
-CHANGES_COLUMN = "run_changes.payload_enc"
 # An owner on another host that has not written a heartbeat for this long is presumed dead.
 STALE_AFTER = timedelta(minutes=5)
 
@@ -64,14 +52,6 @@ class RunBusy(StoreError):
 
 class RunNotFound(StoreError):
     pass
-
-
-@dataclass(frozen=True)
-class Binding:
-    flow: str
-    source: str
-    destination: str
-    enabled: bool
 
 
 @dataclass(frozen=True)
@@ -104,38 +84,6 @@ class Run:
         if self.started_at is None:
             return None
         return (self.ended_at or _now()) - self.started_at
-
-
-@dataclass(frozen=True)
-class Failure:
-    output: str
-    key: str | None
-    code: str | None
-    message: str
-    record: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class PlannedWrite:
-    """What a dry run would do to one record: "create" it (`record`, as mapped; None where the
-    caller has it already) or "update" the fields in `changes` (each {"field", "old", "new"})."""
-
-    output: str
-    key: str | None
-    action: str
-    record: dict[str, Any] | None = None
-    changes: list[dict[str, Any]] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class FailureGroup:
-    """Failures with one reason: how many, and the keys of the first few records."""
-
-    output: str
-    code: str | None
-    message: str
-    count: int
-    keys: list[str | None]
 
 
 @dataclass
@@ -214,64 +162,9 @@ def _dead(row: RunRow) -> bool:
 
 
 class Runs:
-    def __init__(self, store: Store) -> None:
-        self._store = store
-        self._sessions = Sessions(store.engine)
-
-    # Bindings ------------------------------------------------------------------------------
-
-    def bind(self, flow: str, source: str, destination: str, enabled: bool = True) -> Binding:
-        with self._sessions.write() as session:
-            row = session.get(FlowBindingRow, flow)
-            if row is None:
-                row = FlowBindingRow(flow=flow)
-                session.add(row)
-            row.source, row.destination, row.enabled = source, destination, enabled
-            row.updated_at = _now()
-        return Binding(flow, source, destination, enabled)
-
-    def binding(self, flow: str) -> Binding | None:
-        with self._sessions.read() as session:
-            row = session.get(FlowBindingRow, flow)
-            return Binding(row.flow, row.source, row.destination, row.enabled) if row else None
-
-    def bindings(self) -> list[Binding]:
-        with self._sessions.read() as session:
-            rows = session.scalars(select(FlowBindingRow).order_by(FlowBindingRow.flow))
-            return [Binding(r.flow, r.source, r.destination, r.enabled) for r in rows]
-
-    def unbind(self, flow: str) -> None:
-        with self._sessions.write() as session:
-            session.execute(delete(FlowBindingRow).where(FlowBindingRow.flow == flow))
-
-    def flows_using(self, instance: str) -> list[str]:
-        """Flows whose default binding names the instance (so removing it would break them)."""
-        with self._sessions.read() as session:
-            rows = session.scalars(
-                select(FlowBindingRow.flow).where(
-                    (FlowBindingRow.source == instance) | (FlowBindingRow.destination == instance)
-                )
-            )
-            return sorted(rows)
-
-    # Cursors -------------------------------------------------------------------------------
-
-    def cursor(self, flow: str, source: str, destination: str) -> dict[str, Any] | None:
-        with self._sessions.read() as session:
-            row = session.get(CursorRow, (flow, source, destination))
-            return dict(row.position) if row else None
-
-    def reset_cursor(self, flow: str, source: str, destination: str) -> None:
-        with self._sessions.write() as session:
-            session.execute(
-                delete(CursorRow).where(
-                    (CursorRow.flow == flow)
-                    & (CursorRow.source == source)
-                    & (CursorRow.destination == destination)
-                )
-            )
-
-    # Runs ----------------------------------------------------------------------------------
+    def __init__(self, sessions: Sessions, encryption: Encryption) -> None:
+        self._sessions = sessions
+        self._encryption = encryption
 
     def start(
         self,
@@ -294,7 +187,7 @@ class Runs:
         the records the run is given rather than reads, are stored with it in the same
         transaction (sealed: `cartwire.store.payloads`): a run that exists can always be resumed
         with them."""
-        with self._store.writing() as (session, keyring):
+        with self._encryption.writing() as (session, keyring):
             _take_lock(session, (flow, source, destination))
             now = _now()
             row = RunRow(
@@ -358,7 +251,7 @@ class Runs:
     def commit_page(self, run_id: int, progress: PageProgress) -> bool:
         """Record one accepted page atomically (its failed records sealed); answers whether a
         stop was requested."""
-        with self._store.writing() as (session, keyring):
+        with self._encryption.writing() as (session, keyring):
             row = _run_row(session, run_id)
             counts = dict(row.counts)
             for name, n in progress.counts.items():
@@ -366,55 +259,15 @@ class Runs:
             row.counts = counts
             row.checkpoint = progress.checkpoint
             row.heartbeat_at = now = _now()
-            for failure in progress.failures:
-                session.add(
-                    RunFailureRow(
-                        run_id=run_id,
-                        output=failure.output,
-                        key=failure.key,
-                        code=failure.code,
-                        message=failure.message,
-                        record_enc=seal(keyring, failure.record),
-                        at=now,
-                    )
-                )
-            for level, message in progress.logs:
-                session.add(RunLogRow(run_id=run_id, at=now, level=level, message=message))
+            run_failures.keep(session, keyring, run_id, progress.failures, now)
+            run_logs.keep(session, run_id, progress.logs, now)
             if progress.planned:
-                self._keep_planned(session, keyring, run_id, progress.planned)
+                planned_writes.keep(session, keyring, run_id, progress.planned)
             if progress.cursor is not None and not row.dry_run:
-                cursor = session.get(CursorRow, (row.flow, row.source, row.destination))
-                if cursor is None:
-                    cursor = CursorRow(
-                        flow=row.flow, source=row.source, destination=row.destination
-                    )
-                    session.add(cursor)
-                cursor.position, cursor.updated_at = progress.cursor, now
-            return row.stop_requested
-
-    @staticmethod
-    def _keep_planned(
-        session: Session, keyring: Keyring, run_id: int, planned: list[PlannedWrite]
-    ) -> None:
-        """A dry run's planned writes, up to KEPT_CHANGES for the run: enough to check a
-        mapping by, never a copy of the whole source; sealed, without secret-named fields."""
-        kept = session.scalar(
-            select(func.count()).select_from(RunChangeRow).where(RunChangeRow.run_id == run_id)
-        )
-        for item in planned[: max(0, KEPT_CHANGES - (kept or 0))]:
-            session.add(
-                RunChangeRow(
-                    run_id=run_id,
-                    output=item.output,
-                    key=item.key,
-                    action=item.action,
-                    payload_enc=seal(keyring, {"record": item.record, "changes": item.changes}),
+                cursors.advance(
+                    session, (row.flow, row.source, row.destination), progress.cursor, now
                 )
-            )
-
-    def log(self, run_id: int, level: str, message: str) -> None:
-        with self._sessions.write() as session:
-            session.add(RunLogRow(run_id=run_id, at=_now(), level=level, message=message))
+            return row.stop_requested
 
     def finish(self, run_id: int, status: str, error: str | None = None) -> Run:
         """End a run. One that cannot be resumed any more lets its given records go."""
@@ -451,13 +304,6 @@ class Runs:
                 query = query.where(RunRow.flow == flow)
             return [_run(r) for r in session.scalars(query)]
 
-    def logs(self, run_id: int) -> list[tuple[datetime, str, str]]:
-        with self._sessions.read() as session:
-            rows = session.scalars(
-                select(RunLogRow).where(RunLogRow.run_id == run_id).order_by(RunLogRow.id)
-            )
-            return [(r.at, r.level, r.message) for r in rows]
-
     def inputs(self, run_id: int) -> list[dict[str, Any]] | None:
         """The records run `run_id` was given, while it may still be resumed; else None."""
         with self._sessions.read() as session:
@@ -465,70 +311,10 @@ class Runs:
             token = None if row is None else row.records_enc
         if token is None:
             return None
-        records: list[dict[str, Any]] = json.loads(self._store.decrypt(token, INPUTS_COLUMN, None))
-        return records
-
-    def planned(self, run_id: int) -> list[PlannedWrite]:
-        """The writes a dry run kept (its first KEPT_CHANGES), in the order it planned them."""
-        with self._sessions.read() as session:
-            rows = session.scalars(
-                select(RunChangeRow).where(RunChangeRow.run_id == run_id).order_by(RunChangeRow.id)
-            )
-            sealed = [(r.output, r.key, r.action, r.payload_enc) for r in rows]
-        planned = []
-        for output, key, action, token in sealed:
-            payload = json.loads(self._store.decrypt(token, CHANGES_COLUMN, None))
-            planned.append(PlannedWrite(output, key, action, payload["record"], payload["changes"]))
-        return planned
-
-    def failures(self, run_id: int) -> list[Failure]:
-        with self._sessions.read() as session:
-            rows = session.scalars(
-                select(RunFailureRow)
-                .where(RunFailureRow.run_id == run_id)
-                .order_by(RunFailureRow.id)
-            ).all()
-        return [
-            Failure(r.output, r.key, r.code, r.message, self._record(r.record_enc)) for r in rows
-        ]
-
-    def _record(self, token: str) -> dict[str, Any]:
-        record: dict[str, Any] = json.loads(self._store.decrypt(token, FAILURE_COLUMN, None))
-        return record
-
-    def failure_groups(self, run_id: int, keys: int = 3) -> list[FailureGroup]:
-        """The run's failures grouped by identical reason (output, code, message), the most
-        frequent first, each with its first few distinct keys: thousands of records failing
-        for one reason read as one line. Counted in the database, so a run with 100,000
-        failures loads only a few keys of each reason."""
-        reason = (RunFailureRow.output, RunFailureRow.code, RunFailureRow.message)
-        by_key = (
-            select(
-                *reason,
-                RunFailureRow.key,
-                func.min(RunFailureRow.id).label("first"),
-                func.count().label("n"),
-            )
-            .where(RunFailureRow.run_id == run_id)
-            .group_by(*reason, RunFailureRow.key)
-            .subquery()
+        records: list[dict[str, Any]] = json.loads(
+            self._encryption.decrypt(token, INPUTS_COLUMN, None)
         )
-        same = (by_key.c.output, by_key.c.code, by_key.c.message)
-        ranked = select(
-            by_key,
-            func.row_number().over(partition_by=same, order_by=by_key.c.first).label("rank"),
-            func.sum(by_key.c.n).over(partition_by=same).label("total"),
-        ).subquery()
-        first = select(ranked).where(ranked.c.rank <= keys)
-        groups: dict[tuple[str, str | None, str], FailureGroup] = {}
-        with self._sessions.read() as session:
-            for row in session.execute(first.order_by(ranked.c.total.desc(), ranked.c.first)):
-                found = groups.setdefault(
-                    (row.output, row.code, row.message),
-                    FailureGroup(row.output, row.code, row.message, int(row.total), []),
-                )
-                found.keys.append(row.key)
-        return list(groups.values())
+        return records
 
     def interrupted_with_inputs(self) -> list[Run]:
         """Interrupted runs that still hold the records they were given (webhook runs whose
@@ -554,50 +340,3 @@ class Runs:
                     delete(ActiveRunRow).where(ActiveRunRow.run_id.in_([r.id for r in dead]))
                 )
             return [r.id for r in dead]
-
-    # Lookup tables -------------------------------------------------------------------------
-
-    def set_lookup_table(self, table: str, entries: dict[str, str]) -> None:
-        """Replace a whole table at once (CSV import)."""
-        with self._sessions.write() as session:
-            session.execute(delete(LookupRow).where(LookupRow.table == table))
-            session.add_all(LookupRow(table=table, source=k, target=v) for k, v in entries.items())
-
-    def lookup_table(self, table: str) -> dict[str, str]:
-        with self._sessions.read() as session:
-            rows = session.scalars(select(LookupRow).where(LookupRow.table == table))
-            return {r.source: r.target for r in rows}
-
-    def lookup_tables(self) -> dict[str, int]:
-        with self._sessions.read() as session:
-            rows = session.scalars(select(LookupRow))
-            sizes: dict[str, int] = {}
-            for row in rows:
-                sizes[row.table] = sizes.get(row.table, 0) + 1
-            return sizes
-
-    # Schedule ------------------------------------------------------------------------------
-
-    def claim_slot(self, flow: str, slot: datetime) -> bool:
-        """True for the first scheduler to claim this slot; False when it was already run."""
-        try:
-            with self._sessions.write() as session:
-                session.add(ScheduleSlotRow(flow=flow, slot=slot))
-        except (IntegrityError, StoreError):
-            return False
-        return True
-
-    def slot_started(self, flow: str, slot: datetime, run_id: int) -> None:
-        with self._sessions.write() as session:
-            session.execute(
-                update(ScheduleSlotRow)
-                .where((ScheduleSlotRow.flow == flow) & (ScheduleSlotRow.slot == slot))
-                .values(run_id=run_id)
-            )
-
-
-def counts_of(results: Iterable[str]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for outcome in results:
-        counts[outcome] = counts.get(outcome, 0) + 1
-    return counts
