@@ -55,29 +55,55 @@ def _position(cursor: str) -> int:
     return int(base64.urlsafe_b64decode(cursor.encode()).decode().split(":")[1])
 
 
-class _Handler(BaseHTTPRequestHandler):
+class JsonHandler(BaseHTTPRequestHandler):
+    """A keep-alive handler answering JSON, quiet (tests read what the server counted)."""
+
     protocol_version = "HTTP/1.1"  # keep-alive
     # Headers and body go out in two writes; with Nagle's algorithm on, the second waits for
     # the client's delayed ACK (~40 ms a request), which made a walk of 239 pages take 12 s.
     disable_nagle_algorithm = True
-    served: Served
+    content_type = "application/json"
 
     def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: tests read `Served.requests` instead."""
+        """Quiet: tests read what the server counted instead."""
 
     def _reply(
         self, status: int, body: Any, headers: dict[str, str] | None = None, delay: float = 0
     ) -> None:
-        data = json.dumps(body).encode()
+        """`body` as JSON (None: an empty body), after `delay` seconds."""
+        data = b"" if body is None else json.dumps(body).encode()
         if delay:
             time.sleep(delay)
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        if data:
+            self.send_header("Content-Type", self.content_type)
         self.send_header("Content-Length", str(len(data)))
         for name, value in (headers or {}).items():
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
+
+    def _body(self) -> bytes:
+        return self.rfile.read(int(self.headers.get("Content-Length", "0")))
+
+
+@contextmanager
+def running(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """Serve `handler` on a free loopback port for the duration of the block; its base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+class _Handler(JsonHandler):
+    served: Served
 
     def _seen(self) -> tuple[str, dict[str, list[str]]]:
         parts = urlsplit(self.path)
@@ -142,8 +168,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         path, query = self._seen()
-        length = int(self.headers.get("Content-Length", "0"))
-        data = self.rfile.read(length)
+        data = self._body()
         if path == "/token":  # any client credentials will do
             self._reply(200, {"access_token": "local-token", "expires_in": 3600})
             return
@@ -167,14 +192,5 @@ def serve(
     """Run the server on a free loopback port for the duration of the block (`faults`: the
     other fields of `Served`)."""
     served = Served(size, max_offset, **faults)
-    handler = type("Handler", (_Handler,), {"served": served})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", served
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with running(type("Handler", (_Handler,), {"served": served})) as url:
+        yield url, served

@@ -182,6 +182,10 @@ class Endpoint(_Strict):
     params: dict[str, str] = {}
     filters: list[EndpointFilter] = []
     data_path: str | None = None
+    # How records are laid out: plain JSON objects (at `data_path`), or the resources of a
+    # JSON:API document, flattened as `cartwire.resources.jsonapi` does (by reads and by the
+    # jsonapi writer alike).
+    format: Literal["json", "jsonapi"] = "json"
     primary_key: str = "id"
     natural_key: str | None = None
     updated_at: str | None = None
@@ -197,6 +201,11 @@ class Endpoint(_Strict):
             raise ValueError(f"endpoint {self.name!r} sends records but has no write strategy")
         if self.incremental is not None and self.updated_at is None:
             raise ValueError(f"endpoint {self.name!r}: incremental reads need updated_at")
+        if self.format == "jsonapi" and self.data_path is not None:
+            raise ValueError(
+                f"endpoint {self.name!r}: format jsonapi reads the document's data and included "
+                "resources; remove data_path"
+            )
         return self
 
     @property

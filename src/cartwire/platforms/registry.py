@@ -141,6 +141,8 @@ def _generic(registry: Registry) -> None:
         ("cursor", "CursorToken"),
     ]:
         registry.add(PAGINATOR, name, f"cartwire.http.paging.generic:{cls}")
+    registry.add(WRITER, "rest", "cartwire.resources.rest_writer:RestWriter")
+    registry.add(WRITER, "jsonapi", "cartwire.resources.jsonapi_writer:JsonApiWriter")
 
 
 @cache

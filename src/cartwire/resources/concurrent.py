@@ -23,7 +23,7 @@ from typing import Any
 from cartwire.connectors.schema import Endpoint
 from cartwire.http.client import ApiClient
 from cartwire.http.paging import PageRequest, Paginator
-from cartwire.resources.reader import Page, decode
+from cartwire.resources.reader import Page, decode, page_records
 
 
 @dataclass
@@ -93,7 +93,7 @@ class _Read:
                     self.endpoint.method, request.url or self.endpoint.path, params=request.params
                 )
                 body = decode(response)
-                records = paginator.records(body)
+                records = page_records(paginator, body)
                 more = paginator.advance(request, response, body, records)
                 remaining = paginator.remaining()
                 children: list[_Walk] = []

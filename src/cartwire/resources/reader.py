@@ -17,7 +17,8 @@ import httpx
 
 from cartwire.connectors.schema import Endpoint
 from cartwire.http.client import ApiClient
-from cartwire.http.paging import PageRequest, Paginator
+from cartwire.http.paging import IncompleteRead, PageRequest, Paginator
+from cartwire.resources.jsonapi import flatten_document
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,23 @@ def decode(response: httpx.Response) -> Any:
     """
     with _collector_paused():
         return response.json()
+
+
+def page_records(paginator: Paginator, body: Any) -> list[dict[str, Any]]:
+    """The records of a page: the flattened resources of a JSON:API endpoint's (`format:
+    jsonapi`, whatever its paging), else what the paginator finds."""
+    if paginator.endpoint.format == "jsonapi":
+        return flattened(paginator.endpoint, body)
+    return paginator.records(body)
+
+
+def flattened(endpoint: Endpoint, body: Any) -> list[dict[str, Any]]:
+    """A JSON:API page's resources as flat records; a page that is no JSON:API document fails
+    the walk rather than reading as empty."""
+    try:
+        return flatten_document(body)
+    except ValueError as exc:
+        raise IncompleteRead(f"endpoint {endpoint.name!r}: {exc}") from None
 
 
 class PageDecoder:
@@ -108,7 +126,7 @@ class _Walk:
         local to this call, so the walking loop holds no page but the one it yields (see
         `PageDecoder`)."""
         body = self.decoder(response)
-        records = self.paginator.records(body)
+        records = page_records(self.paginator, body)
         more = self.paginator.advance(self.request, response, body, records)
         self.number += 1
         page = Page(

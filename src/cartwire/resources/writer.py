@@ -7,6 +7,7 @@ from typing import Any, ClassVar, Literal
 
 from cartwire.connectors.schema import Endpoint
 from cartwire.http.client import ApiClient
+from cartwire.http.errors import ApiError
 
 Outcome = Literal["created", "updated", "unchanged", "deleted", "skipped", "failed"]
 # create-only: never touch what exists; update-only: never create.
@@ -39,6 +40,27 @@ class WriteResult:
     @property
     def failed(self) -> bool:
         return self.outcome == "failed"
+
+
+def failure(label: str | None, error: ApiError) -> WriteResult:
+    """A record the platform refused, with its code (or status) and every reason it gave."""
+    code = error.code or str(error.status)
+    return WriteResult(label, "failed", code=code, message=describe(error))
+
+
+def describe(error: ApiError) -> str:
+    """Every error object of a platform error, with its pointer: what a person needs to fix."""
+    parts = []
+    for item in error.errors:
+        text = item.get("detail") or item.get("title") or ""
+        pointer = (item.get("source") or {}).get("pointer")
+        parts.append(f"{text} ({pointer})" if pointer else str(text))
+    return "; ".join(p for p in parts if p) or (str(error.args[0]) if error.args else str(error))
+
+
+def key_fields(spec: str | None) -> tuple[str, ...]:
+    """`sku_code,price_list` → ("sku_code", "price_list")."""
+    return tuple(f.strip() for f in (spec or "").split(",") if f.strip())
 
 
 class Writer(ABC):

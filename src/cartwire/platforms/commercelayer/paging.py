@@ -37,7 +37,7 @@ import httpx
 from cartwire.connectors.schema import Endpoint, Paging
 from cartwire.http.paging.base import IncompleteRead, PageRequest, Paginator, dig
 from cartwire.http.paging.generic import PageNumber
-from cartwire.resources.jsonapi import flatten_document
+from cartwire.resources.reader import flattened
 
 MAX_PAGE_SIZE = 25
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -89,10 +89,7 @@ class JsonApiPaginator(Paginator):
     """Pages are JSON:API documents; records are their flattened resources."""
 
     def records(self, body: Any) -> list[dict[str, Any]]:
-        try:
-            return flatten_document(body)
-        except ValueError as exc:
-            raise IncompleteRead(f"endpoint {self.endpoint.name!r}: {exc}") from None
+        return flattened(self.endpoint, body)
 
     def by_ids(self, ids: Sequence[str]) -> dict[str, Any]:
         """`filter[q][id_in]` (Commerce Layer ids hold no comma)."""

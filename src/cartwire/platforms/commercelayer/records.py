@@ -20,13 +20,13 @@ sending them is the point.
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
-from urllib.parse import quote
 
 from cartwire.http.client import ApiClient
+from cartwire.resources import value_lists
 from cartwire.resources.jsonapi import flatten_document
 from cartwire.resources.nested import written
+from cartwire.resources.stored_values import same
 
 NEVER_WRITTEN = frozenset({"created_at", "updated_at"})
 BATCH = 25  # records per page: Commerce Layer's largest page
@@ -224,70 +224,12 @@ def linked_id(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def same(current: Any, desired: Any) -> bool:
-    """Whether writing `desired` over `current` changes nothing, as the platform would store it:
-    `"10"` is 10, `1e1` is 10, `"true"` is True, and two spellings of one instant are equal."""
-    if current == desired and type(current) is type(desired):
-        return True
-    if isinstance(current, bool) or isinstance(desired, bool):
-        return _as_bool(current) is not None and _as_bool(current) == _as_bool(desired)
-    if isinstance(current, int | float) or isinstance(desired, int | float):
-        left, right = _as_number(current), _as_number(desired)
-        return left is not None and left == right
-    if isinstance(current, str) and isinstance(desired, str):
-        left_time, right_time = _as_time(current), _as_time(desired)
-        return left_time is not None and left_time == right_time
-    return bool(current == desired)
-
-
-def _as_bool(value: Any) -> bool | None:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    return None
-
-
-def _as_number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return None
-    return None
-
-
-def _as_time(value: str) -> datetime | None:
-    if len(value) < 10 or value[4:5] != "-":
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else None
-
-
 # -- reading what is there -------------------------------------------------------------------
 
 
 def in_lists(values: Iterable[str]) -> Iterator[list[str]]:
-    """`values` packed into `_in` filters of at most IN_VALUES values and IN_CHARS characters
-    (URL-encoded, with the `%2C` between them)."""
-    packed: list[str] = []
-    length = 0
-    for value in values:
-        size = len(quote(value, safe="")) + 3
-        if packed and (len(packed) == IN_VALUES or length + size > IN_CHARS):
-            yield packed
-            packed, length = [], 0
-        packed.append(value)
-        length += size
-    if packed:
-        yield packed
+    """`values` packed into `_in` filters of at most IN_VALUES values and IN_CHARS characters."""
+    return value_lists.in_lists(values, IN_VALUES, IN_CHARS)
 
 
 def find_all(api: ApiClient, path: str, params: dict[str, Any]) -> list[dict[str, Any]]:

@@ -31,27 +31,7 @@ from cartwire.platforms.commercelayer.lookup import Found, Lookup
 from cartwire.platforms.commercelayer.plans import Plan
 from cartwire.platforms.commercelayer.records import Codes, Desired, Shape
 from cartwire.resources.jsonapi import flatten
-from cartwire.resources.writer import Writer, WriteResult
-
-
-def key_fields(spec: str | None) -> tuple[str, ...]:
-    """`sku_code,price_list` → ("sku_code", "price_list")."""
-    return tuple(f.strip() for f in (spec or "").split(",") if f.strip())
-
-
-def describe(error: ApiError) -> str:
-    """Every error object of a platform error, with its pointer: what a person needs to fix."""
-    parts = []
-    for item in error.errors:
-        text = item.get("detail") or item.get("title") or ""
-        pointer = (item.get("source") or {}).get("pointer")
-        parts.append(f"{text} ({pointer})" if pointer else str(text))
-    return "; ".join(p for p in parts if p) or (str(error.args[0]) if error.args else str(error))
-
-
-def failure(label: str | None, error: ApiError) -> WriteResult:
-    code = error.code or str(error.status)
-    return WriteResult(label, "failed", code=code, message=describe(error))
+from cartwire.resources.writer import Writer, WriteResult, failure, key_fields
 
 
 def batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
