@@ -51,6 +51,9 @@ class Stockroom:
     requests: Counter[tuple[str, str]] = field(default_factory=Counter)  # (method, path)
     queries: list[tuple[str, str, dict[str, list[str]]]] = field(default_factory=list)
     bodies: list[tuple[str, str, Any]] = field(default_factory=list)  # of writes: method, path
+    # SKUs that the next N reads of /v1/products leave out (as if another client created them
+    # just after): what makes a create collide with a record its lookup did not see.
+    unseen: Counter[str] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
     ids: Iterator[int] = field(default_factory=lambda: iter(range(1, 10**9)))
 
@@ -193,6 +196,9 @@ class _Handler(JsonHandler):
         if "sku" in query:
             skus = {s for value in query["sku"] for s in value.split(",")}
             found = [p for p in found if p["sku"] in skus]
+        hidden = {p["sku"] for p in found if self.room.unseen[p["sku"]] > 0}
+        self.room.unseen.subtract(hidden)
+        found = [p for p in found if p["sku"] not in hidden]
         self._reply(200, {"products": found[offset : offset + limit], "total": len(found)})
 
     # -- /jsonapi ------------------------------------------------------------------------------

@@ -3,7 +3,8 @@ real Stockroom servers, a supplier's and a shop's: instances added with `cartwir
 add`, records read with `cartwire get`, upserted by a flow, a re-run that writes nothing, a dry
 run showing a change field by field, and the change written by one PATCH of just that. Every
 count is the server's. Then the writer's own rules through `Platform.upsert`: PUT, several
-records under one key, a record without a key, batched lookups, records sharing a key."""
+records under one key, a record without a key, records sharing a key, a create that finds its
+key just taken, lookups without lists, and options refused by name."""
 
 import json
 import re
@@ -171,6 +172,22 @@ def test_records_sharing_a_key_are_written_in_order_each_after_the_last(
     assert [r.outcome for r in results] == ["created", "updated", "unchanged"]
     assert [p["stock"] for p in shop.products.values()] == [2]
     assert (shop.count("POST", "/v1"), shop.count("PATCH", "/v1")) == (1, 1)
+
+
+def test_a_create_refused_as_taken_updates_the_record_that_took_the_key(
+    rooms: tuple[Path, str, Stockroom, Stockroom],
+) -> None:
+    _, _, _, shop = rooms
+    taken = shop.add_product(sku="RACE", name="Theirs", stock=1)
+    shop.unseen["RACE"] = 1  # created by someone else just after our lookup
+    with open_instance("shop") as platform:
+        [result] = platform.upsert("products", [{"sku": "RACE", "name": "Theirs", "stock": 5}])
+    assert (result.outcome, result.id) == ("updated", taken["id"])
+    assert [(m, p) for m, p, _ in shop.bodies] == [
+        ("POST", "/v1/products"),  # 409: taken
+        ("PATCH", f"/v1/products/{taken['id']}"),
+    ]
+    assert shop.bodies[-1][2] == {"product": {"stock": 5}}
 
 
 def test_a_lookup_repeats_the_parameter_when_the_api_takes_no_lists(
