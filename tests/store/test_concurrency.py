@@ -1,6 +1,7 @@
 """Several cartwire processes on one database at the same time, as consecutive CLI calls do."""
 
 import json
+import subprocess
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,6 +18,21 @@ def _finish(process_output: tuple[str, str], returncode: int) -> list[dict[str, 
     out, err = process_output
     assert returncode == 0, err
     return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def _event(worker: subprocess.Popen[str]) -> object:
+    """The next JSON line the worker prints."""
+    assert worker.stdout is not None
+    line = worker.stdout.readline()
+    assert line, f"worker ended early: {worker.communicate()[1]}"
+    return json.loads(line)
+
+
+def _loop_token(store: Store) -> str:
+    """The token the token-loop worker saved last."""
+    token = store.tokens.load("loop-shop")
+    assert token is not None
+    return token.access_token
 
 
 def test_two_processes_write_and_read_one_sqlite_file_at_once(home: Path) -> None:
@@ -42,12 +58,11 @@ def test_processes_racing_to_create_a_fresh_home_agree_on_schema_and_key(
     go = tmp_path / "go"
     names = [f"racer-{number}" for number in range(4)]
     workers = [start_worker("race-open", name, str(go)) for name in names]
-    time.sleep(1.0)  # let every worker import and start polling
+    for name, worker in zip(names, workers, strict=True):
+        assert _event(worker) == {"waiting": name}
     go.touch()
-    for worker in workers:
-        assert _finish(worker.communicate(timeout=120), worker.returncode) == [
-            {"opened": worker.args[-2]}  # type: ignore[index]
-        ]
+    for name, worker in zip(names, workers, strict=True):
+        assert _finish(worker.communicate(timeout=120), worker.returncode) == [{"opened": name}]
 
     assert len(Keyring.read_file(home / "secret.key").keys) == 1
     with Store.open() as store:
@@ -57,26 +72,34 @@ def test_processes_racing_to_create_a_fresh_home_agree_on_schema_and_key(
 
 
 def test_a_long_running_writer_survives_rotations_by_another_process(
-    db_url: str, monkeypatch: pytest.MonkeyPatch
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The writer opened its store (and keyring) before the rotations; every value it writes
-    must still be under a key that the key file holds, or the next rotation would fail."""
+    must still be under a key that the key file holds, or the next rotation would fail. Each
+    rotation waits until the writer has saved a token after the one before, seen in the store."""
     monkeypatch.setenv(DATABASE_URL_ENV, db_url)
+    stop = tmp_path / "stop"
     with Store.open() as store:
         store.instances.add(make_record("shop"))
         now = datetime.now(UTC)
         store.tokens.save("warmup", "shop", CachedToken("t", now + timedelta(hours=1), None, now))
         store.instances.all()
-        writer = start_worker("token-loop", "shop", "4")
-        time.sleep(0.8)
+        writer = start_worker("token-loop", "shop", str(stop))
+        assert _event(writer) == {"looping": "shop"}
         for _ in range(6):
+            before = _loop_token(store)
+            while _loop_token(store) == before:
+                time.sleep(0.001)  # until the writer saves again, with the keyring it holds
             store.encryption.rotate()
-            time.sleep(0.3)
+        before = _loop_token(store)
+        while _loop_token(store) == before:
+            time.sleep(0.001)  # and once more after the last rotation
+        stop.touch()
         (summary,) = _finish(writer.communicate(timeout=120), writer.returncode)
         assert isinstance(summary, dict)
         saved = summary["saved"]
         assert isinstance(saved, int)
-        assert saved > 10
+        assert saved > 7  # the first, one before each rotation and one after the last
 
         assert store.encryption.rotate() == 3  # one instance, "warmup" and the loop's token
         token = store.tokens.load("loop-shop")

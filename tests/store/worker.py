@@ -64,7 +64,9 @@ def add(prefix: str, count: int) -> None:
 
 
 def race_open(name: str, go_file: str) -> None:
-    """Open a store the moment `go_file` appears, racing other workers to create it."""
+    """Open a store the moment `go_file` appears, racing other workers to create it; says when
+    it is watching, so the test starts the race only once every racer is."""
+    emit({"waiting": name})
     while not Path(go_file).exists():
         time.sleep(0.001)
     with Store.open() as store:
@@ -73,17 +75,21 @@ def race_open(name: str, go_file: str) -> None:
     emit({"opened": name})
 
 
-def token_loop(instance: str, seconds: float) -> None:
-    """Keep re-saving one token with a Store opened before any concurrent rotation."""
+def token_loop(instance: str, stop_file: str) -> None:
+    """Keep re-saving one token with a Store opened before any concurrent rotation, until
+    `stop_file` appears; says when the first one is saved (each value is numbered, so the test
+    sees in the store when one was saved after its rotation)."""
     with Store.open() as store:
-        deadline, count = time.monotonic() + seconds, 0
-        while time.monotonic() < deadline:
+        count = 0
+        while count == 0 or not Path(stop_file).exists():
             value = f"{token_for(instance)}-{count}"
             store.tokens.save(f"loop-{instance}", instance, token(value))
             loaded = store.tokens.load(f"loop-{instance}")
             assert loaded is not None
             assert loaded.access_token == value
             count += 1
+            if count == 1:
+                emit({"looping": instance})
         emit({"saved": count, "last": value})
 
 
@@ -147,7 +153,7 @@ def main() -> None:
     race.add_argument("go_file")
     loop = commands.add_parser("token-loop")
     loop.add_argument("instance")
-    loop.add_argument("seconds", type=float)
+    loop.add_argument("stop_file")
     rot = commands.add_parser("rotate")
     rot.add_argument("--pause", choices=PHASES)
     rot.add_argument("--pause-at-row", type=int)
@@ -158,7 +164,7 @@ def main() -> None:
     elif args.command == "race-open":
         race_open(args.name, args.go_file)
     elif args.command == "token-loop":
-        token_loop(args.instance, args.seconds)
+        token_loop(args.instance, args.stop_file)
     else:
         rotate(args.pause, args.pause_at_row, args.rounds)
 
