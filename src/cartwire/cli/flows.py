@@ -24,7 +24,9 @@ from cartwire.cli.progress import progress_bar
 from cartwire.cli.tables import Column, WideOption, print_table
 from cartwire.flows import FlowInvalid, Problem, load_flow, preview, validate
 from cartwire.flows.catalog import FlowFile, FlowNotFound, available, find
-from cartwire.flows.runner import FlowError, FlowRunner, RunInterrupted
+from cartwire.flows.problems import FlowError
+from cartwire.flows.run_endings import RunInterrupted
+from cartwire.flows.runner import FlowRunner
 from cartwire.flows.tables import TableCheck
 from cartwire.flows.tables import check as check_tables
 from cartwire.http.errors import ApiError

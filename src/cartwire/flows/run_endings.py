@@ -1,0 +1,48 @@
+"""How a run ends: the status its counts earn, and what an exception that ends it leaves.
+
+Shared by both kinds of run (`page_loop`, `given_records`), so that a run ends the same way,
+and reads the same in `runs list`, whether it read pages or was given its records.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from cartwire.store import Store
+from cartwire.store.runs import Run
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C ended the run: it is recorded as `interrupted`, and can be resumed."""
+
+    def __init__(self, run_id: int) -> None:
+        super().__init__(f"run {run_id} interrupted")
+        self.run_id = run_id
+
+
+def final_status(store: Store, run_id: int) -> str:
+    counts = store.runs.get(run_id).counts
+    if not counts.get("failed"):
+        return "succeeded"
+    written = sum(counts.get(k, 0) for k in ("created", "updated", "unchanged"))
+    return "partially succeeded" if written else "failed"
+
+
+@contextmanager
+def ended_on_error(store: Store, run: Run) -> Iterator[None]:
+    """Record how an exception from the block ended the run, and let it go on; Ctrl-C leaves
+    the run resumable, as `RunInterrupted` (which still is a KeyboardInterrupt)."""
+    try:
+        yield
+    except KeyboardInterrupt as exc:
+        store.run_logs.add(run.id, "info", "interrupted (Ctrl-C); resume to continue")
+        store.runs.finish(run.id, "interrupted")
+        if not isinstance(exc, RunInterrupted):
+            raise RunInterrupted(run.id) from None
+        raise
+    except BaseException as exc:
+        store.runs.finish(run.id, "failed", error=_describe(exc))
+        raise
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
