@@ -66,27 +66,27 @@ endpoints:
     path: skus
     natural_key: code
     updated_at: updated_at
-    paging: {{strategy: cl_cursor}}
-    write: {{strategy: cl_resource}}
+    paging: {{strategy: cl_id_keyset}}
+    write: {{strategy: commercelayer}}
   - name: prices
     entity: price
     direction: send
     path: prices
     natural_key: sku_code,price_list
-    write: {{strategy: cl_resource}}
+    write: {{strategy: commercelayer}}
   - name: events
     entity: event
     direction: send
     path: events
-    write: {{strategy: cl_resource}}
+    write: {{strategy: commercelayer}}
   - name: orders
     entity: order
     direction: receive
     path: orders
     filters: [{{key: q.*, param: "filter[q][*]"}}]
     updated_at: updated_at
-    paging: {{strategy: cl_cursor}}
-    incremental: {{strategy: cl_updated}}
+    paging: {{strategy: cl_id_keyset}}
+    incremental: {{strategy: cl_updated_keyset}}
 """
 
 

@@ -1,9 +1,9 @@
 """A shared, cached token for one (token URL, client, scope), fetched at most once at a time.
 
-Commerce Layer allows 30 token requests a minute, so a token is precious: it is kept until shortly
-before it expires, shared by every thread and task of the process (single-flight: when a hundred
-callers need a token at once, one asks and the others wait for its answer), and saved through a
-`TokenPersistence` so that the next CLI process reuses it instead of asking again.
+Platforms ration token requests (30 a minute is usual), so a token is precious: it is kept until
+shortly before it expires, shared by every thread and task of the process (single-flight: when a
+hundred callers need a token at once, one asks and the others wait for its answer), and saved
+through a `TokenPersistence` so that the next CLI process reuses it instead of asking again.
 """
 
 import asyncio

@@ -138,15 +138,15 @@ class EndpointFilter(_Strict):
 
     A key ending in `.*` names a family of parameters, and the `*` of its param is replaced by
     the NAME the user gives: `key: var.*, param: var.*` accepts any `var.NAME` and sends it
-    under that name (commercetools predicate variables, as in `where=sku in :skus` with
+    under that name (predicate variables, as in `where=sku in :skus` with
     `var.skus=A&var.skus=B`); `key: q.*, param: "filter[q][*]"` turns `q.code_start` into
-    Commerce Layer's `filter[q][code_start]` (any Ransack predicate).
+    `filter[q][code_start]` (any Ransack predicate).
     """
 
     key: str
     param: str
     help: str = ""
-    repeat: bool = False  # may be given several times (commercetools `where`)
+    repeat: bool = False  # may be given several times (a `where` predicate each)
 
     @model_validator(mode="after")
     def _family(self) -> Self:

@@ -1,7 +1,7 @@
 """Starting a flow run in a thread of its own, and knowing at once whether it started.
 
 Both triggers need exactly this: the scheduler must not block its loop (or other flows) on one
-long run, and a webhook sender wants its 2xx within seconds (Commerce Layer allows 5) while
+long run, and a webhook sender wants its 2xx within seconds (some allow 5) while
 still being told the run's id, or that the binding is busy. `FlowRunner.run()` creates the run
 record and then works for as long as the flow takes, so the record is announced from inside it
 (the runner's `on_start`) and the caller waits only for that announcement.

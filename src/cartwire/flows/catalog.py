@@ -1,13 +1,14 @@
-"""Where flows are found by name: the prebuilt ones shipped in this package, then the user's
-own in `$CARTWIRE_HOME/flows/`; anything else given as a path is read as a file."""
+"""Where flows are found by name: the prebuilt ones the installed platforms ship (each in the
+package of the platform it reads from, `cartwire.platforms.registry`), then the user's own in
+`$CARTWIRE_HOME/flows/`; anything else given as a path is read as a file."""
 
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from cartwire.flows.schema import Flow
 from cartwire.flows.validation import load_flow
 from cartwire.home import data_dir
+from cartwire.platforms.registry import FLOW_FILE, registry
 
 
 class FlowNotFound(LookupError):
@@ -22,11 +23,10 @@ class FlowFile:
 
 
 def _prebuilt() -> dict[str, str]:
-    folder = resources.files("cartwire.flows") / "prebuilt"
+    known = registry()
     return {
-        entry.name.removesuffix(".yaml"): entry.read_text(encoding="utf-8")
-        for entry in sorted(folder.iterdir(), key=lambda e: e.name)
-        if entry.name.endswith(".yaml")
+        name: known.get(FLOW_FILE, name).read_text(encoding="utf-8")
+        for name in known.names(FLOW_FILE)
     }
 
 

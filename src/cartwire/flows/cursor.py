@@ -18,13 +18,13 @@ starts at the horizon; or, when the horizon is past the newest change seen, just
 change (everything up to it was visible), so a re-run with nothing changed asks only for
 strictly newer changes and reads one empty page. Only records changed within the margin before
 the read began, or during it, are listed — at most SEEN_LIMIT ids (about 4 MB of JSON for
-commercetools' 36-character ids): any record not listed is simply processed again (and comes
+36-character ids): any record not listed is simply processed again (and comes
 out "unchanged"), so the limit can cost time, never a record. Without a `Date` header the
 horizon falls back to the newest change seen minus the margin.
 
-This beats starting the read after (newest updated-at, last id), which commercetools' keyset
-could express: that would skip a late write inside the margin, and Commerce Layer's time
-windows (Ransack has no tuple comparison) cannot express it at all; "since T + 1 ms" works for
+This beats starting the read after (newest updated-at, last id), which a keyset over both
+fields could express: that would skip a late write inside the margin, and a filter on time
+alone (one with no tuple comparison) cannot express it at all; "since T + 1 ms" works for
 both, and only once it is safe.
 
 The mapping digest covers what decides what gets written (source, steps, outputs, the lookup

@@ -101,8 +101,8 @@ class PageLoop:
     def _pages(self, run: Run, source: Platform, destination: Platform, reporter: Reporter) -> str:
         since, cursor = self._since(run)
         checkpoint = run.checkpoint or {}
-        # The newest change the read has seen: pages come in id order (full reads, Commerce
-        # Layer windows), not in time order, so the cursor may only move there once the whole
+        # The newest change the read has seen: pages come in id order (full reads, windows of
+        # time read by id), not in time order, so the cursor may only move there once the whole
         # read is done, and only if the destination accepted every record. The records it
         # lists are not checkpointed: a resumed run lists only what it read itself, and the
         # next run processes the others again (unchanged), at no risk.

@@ -143,7 +143,7 @@ class PageProcessor:
             )
         )
         for _ in range(self.flow.settings.retries_per_record):
-            again = [i for i, r in enumerate(results) if r.failed and _transient(r)]
+            again = [i for i, r in enumerate(results) if r.retryable]
             if not again:
                 break
             retried = destination.upsert(
@@ -208,17 +208,4 @@ def page_progress(
         failures=work.failures,
         planned=work.planned,
         logs=work.logs,
-    )
-
-
-def _transient(result: WriteResult) -> bool:
-    """Worth another try within the run: the platform was busy, not the record wrong."""
-    return result.code in (
-        None,
-        "General",
-        "OverCapacity",
-        "PendingOperation",
-        "Unreachable",
-        "ConcurrentModification",
-        "INTERNAL_SERVER_ERROR",
     )

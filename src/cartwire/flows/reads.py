@@ -1,7 +1,7 @@
 """The fields of a source record a flow reads, so that what the store keeps of a record (a
 failed record, a webhook's payload) is no more than the flow needs, and never a secret.
 
-A commercetools customer carries its password hash, a Commerce Layer order its token: keeping
+A customer may carry its password hash, an order its access token: keeping
 whole records would copy them into the database for as long as the run's failures live. So a
 kept record holds only the paths the flow's steps read (`from:` paths, template placeholders,
 filter fields, split and each paths, traced through the names splits bind), the destination

@@ -47,8 +47,10 @@ from cartwire.flows.schema_types import (
     listify,
     matching,
     problem,
+    registered,
     unknown,
 )
+from cartwire.platforms.registry import WEBHOOK
 
 # ---------------------------------------------------------------------------------------------
 # Transforms (implemented in `transforms`; a test keeps the two lists equal)
@@ -508,10 +510,7 @@ class Destination(Strict):
 
 
 class WebhookTrigger(Strict):
-    kind: Annotated[
-        Literal["commercelayer", "signed_url"],
-        choice("webhook kind", ["commercelayer", "signed_url"]),
-    ]
+    kind: Annotated[str, registered("webhook kind", WEBHOOK)]
 
 
 class Trigger(OneOf):

@@ -19,6 +19,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, mod
 from pydantic_core import PydanticCustomError
 
 from cartwire.flows import paths
+from cartwire.platforms.registry import Kind, registry
 
 # ---------------------------------------------------------------------------------------------
 # Errors
@@ -31,7 +32,7 @@ def problem(message: str, *at: str | int) -> PydanticCustomError:
 
 def unknown(what: str, value: object, known: Sequence[str], of: str = "") -> str:
     """`unknown transform "centz"; did you mean "cents"?`, or the known names when none is close;
-    `of` names the owner (`unknown endpoint "prodcts" of commercetools; ...`)."""
+    `of` names the owner (`unknown endpoint "prodcts" of acme; ...`)."""
     close = difflib.get_close_matches(str(value), known, n=1)
     hint = f'did you mean "{close[0]}"?' if close else f"known: {', '.join(known) or 'none'}"
     owner = f" of {of}" if of else ""
@@ -47,6 +48,18 @@ def choice(what: str, choices: Sequence[str]) -> BeforeValidator:
         return value
 
     return BeforeValidator(check)
+
+
+def registered(what: str, kind: Kind[Any]) -> AfterValidator:
+    """Check a name against what the platforms registered (`cartwire.platforms.registry`)."""
+
+    def check(value: str) -> str:
+        known = registry().names(kind)
+        if value not in known:
+            raise problem(unknown(what, value, known))
+        return value
+
+    return AfterValidator(check)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from cartwire.flows import paths
 from cartwire.flows.lookups import LookupTables, fill_hint
 from cartwire.flows.schema import DatetimeArgs, LocalizedArgs, LookupArgs, MoneyArgs, TransformCall
 from cartwire.flows.schema_types import NoArgs
+from cartwire.platforms.registry import MONEY_READER, registry
 
 
 class TransformError(ValueError):
@@ -152,19 +153,25 @@ def round_(value: Any, digits: int, _: Context) -> int | float:
 
 
 def _money(value: Any) -> tuple[int, int] | None:
-    """(centAmount, fractionDigits) of a commercetools money object, else None."""
-    if not isinstance(value, dict) or "centAmount" not in value:
+    """(minor units, fraction digits) of a platform's money object, by the money readers the
+    platforms register; None for a plain amount."""
+    if not isinstance(value, dict):
         return None
-    cents, digits = value["centAmount"], value.get("fractionDigits", 2)
-    if not isinstance(cents, int) or isinstance(cents, bool) or not isinstance(digits, int):
-        raise TransformError(f"bad money object {value!r}: centAmount and fractionDigits are ints")
-    return cents, digits
+    known = registry()
+    for name in known.names(MONEY_READER):
+        try:
+            money = known.get(MONEY_READER, name)(value)
+        except ValueError as exc:
+            raise TransformError(str(exc)) from None
+        if money is not None:
+            return money
+    return None
 
 
 @transform("cents")
 def cents(value: Any, args: MoneyArgs, _: Context) -> int:
     """A decimal amount → whole minor units (19.99 → 1999; JPY with fraction_digits 0: 1500 →
-    1500), half up. A commercetools money object gives its centAmount, already in minor units."""
+    1500), half up. A platform's money object gives its amount, already in minor units."""
     money = _money(value)
     if money is not None:
         return money[0]
@@ -174,8 +181,8 @@ def cents(value: Any, args: MoneyArgs, _: Context) -> int:
 
 @transform("from_cents")
 def from_cents(value: Any, args: MoneyArgs, _: Context) -> int | float:
-    """Whole minor units → a decimal amount (1999 → 19.99); a commercetools money object uses its
-    own fractionDigits."""
+    """Whole minor units → a decimal amount (1999 → 19.99); a platform's money object uses its
+    own fraction digits."""
     money = _money(value)
     if money is not None:
         amount, digits = money
@@ -209,7 +216,7 @@ def to_datetime(value: Any, args: DatetimeArgs, _: Context) -> str:
     moment = moment.astimezone(ZoneInfo(args.to))
     if args.output is not None:
         return moment.strftime(args.output)
-    # Milliseconds when that is all there is, as commercetools and Commerce Layer write them.
+    # Milliseconds when that is all there is, as commerce APIs usually write them.
     micro = moment.microsecond
     precision = "seconds" if not micro else "milliseconds" if micro % 1000 == 0 else "microseconds"
     text = moment.isoformat(timespec=precision)

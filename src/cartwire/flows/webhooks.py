@@ -1,14 +1,11 @@
 """Webhook triggers: who may start a flow over HTTP, and with which records.
 
-Two kinds, declared in the flow file (`triggers: [{webhook: {kind: …}}]`), both checked against
-the flow binding's shared secret (stored encrypted, `Store.webhook_secret`):
+The flow file names the kinds it accepts (`triggers: [{webhook: {kind: …}}]`), each checked
+against the flow binding's shared secret (stored encrypted, `Store.webhook_secret`). Kinds are
+registered by name (`cartwire.flows.webhook_kinds`); platforms add those of senders that sign
+bodies their own way. The engine's own:
 
-- `commercelayer`: the body must carry `X-CommerceLayer-Signature`, the base64 HMAC-SHA256 of
-  the raw body with the webhook's shared secret (Commerce Layer generates that secret; copy it
-  into cartwire with `cartwire webhooks secret FLOW --stdin`). The body is a JSON:API document of
-  one resource, flattened exactly as the Commerce Layer reader flattens a page
-  (`cartwire.resources.jsonapi`), so one flow maps both polled and pushed records.
-- `signed_url`: for any other sender, which cannot sign bodies. The URL itself carries
+- `signed_url`: for any sender, which cannot sign bodies. The URL itself carries
   `expires` (Unix seconds) and `signature`, the hex HMAC-SHA256 of `FLOW:EXPIRES` with the
   secret (`cartwire webhooks url`). It proves the URL came from us and is not past its expiry,
   nothing about the body: treat such a URL as a secret. The body is a JSON object (one record)
@@ -20,15 +17,12 @@ signature byte by byte from response times. Nothing is started unless the signat
 `WebhookReceiver.receive()` is the whole decision, independent of the HTTP framework, and
 answers `(status, document)`: 404 unknown flow / no webhook trigger / no or disabled binding,
 401 bad, missing or expired signature, 400 a body that is not what the kind promises, 409 the
-binding has a run going (with its id; senders retry later: Commerce Layer does, up to 10
-times), 202 `{"run_id"}` once the run has started; it then goes on in a background thread, so
-the sender gets its answer at once.
+binding has a run going (with its id; senders retry later), 202 `{"run_id"}` once the run has
+started; it then goes on in a background thread, so the sender gets its answer at once.
 """
 
-import base64
 import hashlib
 import hmac
-import json
 import logging
 import re
 import secrets
@@ -43,16 +37,14 @@ from cartwire import logs
 from cartwire.flows.background import Launched, Launcher, Records
 from cartwire.flows.catalog import FlowFile, FlowNotFound, find_by_name
 from cartwire.flows.problems import FlowInvalid
-from cartwire.resources.jsonapi import flatten_document
+from cartwire.flows.webhook_kinds import SIGNED_URL, BadPayload, WebhookKind, json_body
+from cartwire.platforms.registry import WEBHOOK, registry
 from cartwire.store import Store
 from cartwire.store.errors import StoreError
 from cartwire.store.runs import Run, RunBusy, Runs
 
 log = logging.getLogger(__name__)
 
-SIGNATURE_HEADER = "x-commercelayer-signature"
-TOPIC_HEADER = "x-commercelayer-topic"
-KINDS = ("commercelayer", "signed_url")
 # Flow names as the flow schema allows them; anything else never reaches the catalogue, which
 # would read a path (`find("../x.yaml")`) as a file.
 FLOW_NAME = re.compile(r"[a-z0-9-]{1,200}")
@@ -60,19 +52,6 @@ MIN_SECRET_LENGTH = 16
 
 
 # -- signatures ------------------------------------------------------------------------------
-
-
-def commercelayer_signature(body: bytes, secret: str) -> str:
-    """What Commerce Layer sends in `X-CommerceLayer-Signature` for this body."""
-    digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
-    return base64.b64encode(digest).decode("ascii")
-
-
-def valid_commercelayer(body: bytes, signature: str | None, secret: str) -> bool:
-    if not signature:
-        return False
-    expected = commercelayer_signature(body, secret).encode()
-    return hmac.compare_digest(expected, signature.strip().encode("utf-8", "replace"))
 
 
 def url_signature(flow: str, expires: int, secret: str) -> str:
@@ -107,39 +86,33 @@ def generate_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
-# -- bodies ----------------------------------------------------------------------------------
+class SignedUrl:
+    """The `signed_url` kind (module docstring)."""
+
+    def verify(
+        self,
+        flow: str,
+        body: bytes,
+        headers: Mapping[str, str],
+        query: Mapping[str, str],
+        secret: str,
+        now: datetime,
+    ) -> bool:
+        return valid_url(flow, query.get("expires"), query.get("signature"), secret, now)
+
+    def records(self, body: bytes) -> Records:
+        """A JSON object (one record) or an array of objects."""
+        document = json_body(body)
+        items = document if isinstance(document, list) else [document]
+        if not items or not all(isinstance(item, dict) for item in items):
+            raise BadPayload("expected a JSON object or a non-empty array of objects")
+        return items
+
+    def topic(self, headers: Mapping[str, str]) -> str | None:
+        return None
 
 
-class BadPayload(ValueError):
-    pass
-
-
-def commercelayer_records(body: bytes) -> Records:
-    """The webhook's resource as the one record the Commerce Layer reader would give for it
-    (its `include_resources` resolved in place, like a read with `include=`)."""
-    document = _json(body)
-    if not isinstance(document, dict) or not isinstance(document.get("data"), dict):
-        raise BadPayload("expected a JSON:API document with one resource in `data`")
-    try:
-        return flatten_document(document)
-    except ValueError as exc:
-        raise BadPayload(str(exc)) from None
-
-
-def plain_records(body: bytes) -> Records:
-    """A JSON object (one record) or an array of objects."""
-    document = _json(body)
-    items = document if isinstance(document, list) else [document]
-    if not items or not all(isinstance(item, dict) for item in items):
-        raise BadPayload("expected a JSON object or a non-empty array of objects")
-    return items
-
-
-def _json(body: bytes) -> Any:
-    try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadPayload(f"the body is not JSON: {exc}") from None
+SIGNED_URL_KIND = SignedUrl()
 
 
 # -- the decision ----------------------------------------------------------------------------
@@ -217,14 +190,10 @@ class WebhookReceiver:
             log.warning("webhook for flow %s refused: invalid or missing signature", flow)
             return _error(401, "invalid or missing signature")
         try:
-            records = (
-                commercelayer_records(body) if kind == "commercelayer" else plain_records(body)
-            )
+            records = kind.records(body)
         except BadPayload as exc:
             return _error(400, str(exc))
-        return self._start(
-            flow_file, binding_flow=flow, records=records, topic=headers.get(TOPIC_HEADER)
-        )
+        return self._start(flow_file, binding_flow=flow, records=records, topic=kind.topic(headers))
 
     def _verified_kind(
         self,
@@ -234,18 +203,17 @@ class WebhookReceiver:
         headers: Mapping[str, str],
         query: Mapping[str, str],
         secret: str,
-    ) -> str | None:
-        """The kind whose check this delivery passes: a signed URL when the query carries a
-        signature, else Commerce Layer's header."""
-        if "signature" in query:
-            ok = "signed_url" in kinds and valid_url(
-                flow, query.get("expires"), query.get("signature"), secret, self.clock()
-            )
-            return "signed_url" if ok else None
-        if "commercelayer" in kinds and valid_commercelayer(
-            body, headers.get(SIGNATURE_HEADER), secret
-        ):
-            return "commercelayer"
+    ) -> WebhookKind | None:
+        """The kind whose check this delivery passes: a query that carries a signature is a
+        signed URL, judged as one alone; any other delivery, by the flow's other kinds."""
+        signed = "signature" in query
+        now = self.clock()
+        for name in kinds:
+            if (name == SIGNED_URL) != signed:
+                continue
+            kind = registry().get(WEBHOOK, name)
+            if kind.verify(flow, body, headers, query, secret, now):
+                return kind
         return None
 
     def _start(

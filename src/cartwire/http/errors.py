@@ -13,7 +13,7 @@ import httpx
 
 # Headers under which platforms return an id for the request, for their support staff.
 REQUEST_ID_HEADERS = ("x-correlation-id", "x-request-id", "x-trace-id")
-# The id cartwire gives every request (commercetools logs a client-supplied one; for the others
+# The id cartwire gives every request (some platforms log a client-supplied one; for the others
 # it still ties our log lines to one request and its retries).
 CORRELATION_HEADER = "X-Correlation-ID"
 
@@ -68,7 +68,7 @@ class NotFound(ApiError):
 
 
 class Conflict(ApiError):
-    """409: a concurrent modification (commercetools) or a unique constraint."""
+    """409: a concurrent modification (a stale version) or a unique constraint."""
 
 
 class RateLimited(ApiError):
@@ -88,10 +88,11 @@ class TimedOut(Unreachable):
 
 
 def _first_error(body: Any) -> tuple[str | None, str | None, list[dict[str, Any]]]:
-    """(code, message, errors) from either platform's error body.
+    """(code, message, errors) from the usual shapes of an error body.
 
-    commercetools: {"statusCode", "message", "errors": [{"code", "message"}]}.
-    Commerce Layer (JSON:API): {"errors": [{"title", "detail", "code", "status", "source"}]}.
+    A message with a list: {"statusCode", "message", "errors": [{"code", "message"}]}.
+    JSON:API: {"errors": [{"title", "detail", "code", "status", "source"}]}.
+    OAuth: {"error", "error_description"}.
     """
     if not isinstance(body, dict):
         return None, None, []

@@ -20,10 +20,13 @@ from importlib import metadata, resources
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from importlib.resources.abc import Traversable
 
+    from cartwire.flows.webhook_kinds import WebhookKind
     from cartwire.http.paging.base import Paginator
     from cartwire.http.shared_limits import ThrottleFactory
+    from cartwire.resources.failures import ErrorClassifier
     from cartwire.resources.writer import Writer
 
 ENTRY_POINTS = "cartwire.platforms"
@@ -44,6 +47,11 @@ class Kind(Generic[T]):
 PAGINATOR: Kind[type[Paginator]] = Kind("paginator", "paging strategy")
 WRITER: Kind[type[Writer]] = Kind("writer", "write strategy")
 THROTTLE: Kind[ThrottleFactory] = Kind("throttle", "throttle strategy")
+ERROR_CLASSIFIER: Kind[ErrorClassifier] = Kind("error_classifier", "error classifier")
+# A platform's money object as (minor units, fraction digits); None for any other value, and a
+# ValueError, naming the value, for one of its shape that is malformed.
+MONEY_READER: Kind[Callable[[Any], tuple[int, int] | None]] = Kind("money_reader", "money reader")
+WEBHOOK: Kind[WebhookKind] = Kind("webhook", "webhook kind")
 CONNECTOR_FILE: Kind[Traversable] = Kind("connector_file", "connector file", file=True)
 FLOW_FILE: Kind[Traversable] = Kind("flow_file", "flow file", file=True)
 
@@ -143,6 +151,8 @@ def _generic(registry: Registry) -> None:
         registry.add(PAGINATOR, name, f"cartwire.http.paging.generic:{cls}")
     registry.add(WRITER, "rest", "cartwire.resources.rest_writer:RestWriter")
     registry.add(WRITER, "jsonapi", "cartwire.resources.jsonapi_writer:JsonApiWriter")
+    registry.add(ERROR_CLASSIFIER, "http_status", "cartwire.resources.failures:by_http_status")
+    registry.add(WEBHOOK, "signed_url", "cartwire.flows.webhooks:SIGNED_URL_KIND")
 
 
 @cache

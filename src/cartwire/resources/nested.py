@@ -11,8 +11,8 @@ instead, replacing what is there.
 
 Platforms differ in how they store an object they are sent, so each platform's writer decides
 how to send the result (the whole merged object, or one update per changed key), and which
-objects are single values that replace rather than merge (`whole`: a commercetools reference
-or amount of money); what the result is, is decided here.
+objects are single values that replace rather than merge (`whole`: a reference
+or an amount of money); what the result is, is decided here.
 """
 
 from collections.abc import Callable, Mapping

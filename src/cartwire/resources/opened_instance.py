@@ -262,15 +262,18 @@ class Platform:
         For create-only and update-only a dry run first tells which records exist; the records
         the mode excludes come back as "skipped" (create-only: they exist; update-only: they
         do not), and only the others are written. Object values merge into the destination's,
-        except those of the top-level fields in `replace` (`Writer.replace`).
+        except those of the top-level fields in `replace` (`Writer.replace`). A failure carries
+        its class (`WriteResult.error_class`), so a caller knows whether to try again.
         """
         writer = self.writer(endpoint)
         if concurrency is not None:
             writer.concurrency = concurrency
         writer.replace = replace
         if mode == "upsert" or (mode == "create-only" and writer.create_only):
-            return writer.upsert(records, key, dry_run=dry_run)
-        return self._upsert_limited(writer, list(records), key, dry_run, mode)
+            results = writer.upsert(records, key, dry_run=dry_run)
+        else:
+            results = self._upsert_limited(writer, list(records), key, dry_run, mode)
+        return map(writer.classified, results)
 
     def _upsert_limited(
         self,

@@ -41,7 +41,7 @@ def decode(response: httpx.Response) -> Any:
 
     A page of 500 products is ~3 MB and ~100,000 new containers, none of them in a cycle; left
     on, the collector runs over and over while they are built, which makes decoding ~3x slower
-    (measured in benchmarks/bench_read_commercetools.py). It is switched back on at once, and
+    (measured in the read benchmarks under benchmarks/). It is switched back on at once, and
     only if it was on: another thread doing the same never leaves it off.
     """
     with _collector_paused():

@@ -2,12 +2,14 @@
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Literal
 
 from cartwire.connectors.schema import Endpoint
 from cartwire.http.client import ApiClient
 from cartwire.http.errors import ApiError
+from cartwire.platforms.registry import ERROR_CLASSIFIER, registry
+from cartwire.resources.failures import ErrorClass
 
 Outcome = Literal["created", "updated", "unchanged", "deleted", "skipped", "failed"]
 # create-only: never touch what exists; update-only: never create.
@@ -36,10 +38,16 @@ class WriteResult:
     message: str | None = None
     record: dict[str, Any] | None = None  # the platform's version after the write
     changes: tuple[Change, ...] | None = None  # an update's fields, where the writer tells them
+    error_class: ErrorClass | None = None  # a failure's, by its platform (`Writer.classified`)
 
     @property
     def failed(self) -> bool:
         return self.outcome == "failed"
+
+    @property
+    def retryable(self) -> bool:
+        """A failure that another try may mend: the platform was busy or someone wrote first."""
+        return self.failed and self.error_class in ("transient", "conflict")
 
 
 def failure(label: str | None, error: ApiError) -> WriteResult:
@@ -74,13 +82,15 @@ class Writer(ABC):
 
     name: ClassVar[str]
     # True when the platform itself never changes an existing record through this endpoint
-    # (e.g. commercetools order import), so "create-only" needs no look-ahead.
+    # (e.g. an import endpoint for orders), so "create-only" needs no look-ahead.
     create_only: ClassVar[bool] = False
     # Requests in flight while writing a batch; a flow's `settings.concurrency` overrides it.
     concurrency: int = 1
     # Top-level fields whose object value replaces the destination's (a flow's `replace: true`);
     # every other object value is merged into what the destination has (`nested`).
     replace: frozenset[str] = frozenset()
+    # The registered error classifier that reads this platform's failure codes.
+    errors: ClassVar[str] = "http_status"
 
     def __init__(self, api: ApiClient, endpoint: Endpoint) -> None:
         self.api = api
@@ -92,6 +102,13 @@ class Writer(ABC):
         self, records: Iterable[dict[str, Any]], key: str | None = None, *, dry_run: bool = False
     ) -> Iterator[WriteResult]:
         """Create or update each record by `key` (default: the endpoint's natural key)."""
+
+    def classified(self, result: WriteResult) -> WriteResult:
+        """The result, a failure with its class (`cartwire.resources.failures`)."""
+        if not result.failed or result.error_class is not None:
+            return result
+        classify = registry().get(ERROR_CLASSIFIER, self.errors)
+        return replace(result, error_class=classify(result.code))
 
     @abstractmethod
     def create(self, record: dict[str, Any]) -> WriteResult: ...

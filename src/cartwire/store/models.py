@@ -269,7 +269,7 @@ class RunInputRow(Base):
 
 
 class LookupRow(Base):
-    """One entry of a cross-reference table (e.g. commercetools channel → stock location)."""
+    """One entry of a cross-reference table (e.g. a channel → a stock location)."""
 
     __tablename__ = "lookups"
 
@@ -289,7 +289,7 @@ class ScheduleSlotRow(Base):
 
 
 class WebhookSecretRow(Base):
-    """The shared secret that signs a flow's webhooks (Commerce Layer's, or signed URLs')."""
+    """The shared secret that signs a flow's webhooks (their bodies, or signed URLs)."""
 
     __tablename__ = "webhook_secrets"
 

@@ -12,8 +12,10 @@ import httpx
 import pytest
 from limits.storage import MemoryStorage
 
+from cartwire.connectors import get_connector
 from cartwire.platforms.commercelayer.limits import PROFILES, CommerceLayerLimits, Limit, Profile
 from cartwire.resources import Platform
+from cartwire.sandbox.commercelayer.ratelimit import CACHEABLE_TYPES
 from cartwire.sandbox.manager import Sandbox
 from tests.platforms.cl_support import Admin, pace, skus
 
@@ -71,6 +73,17 @@ def test_requests_fall_into_the_platform_classes() -> None:
     ]:
         request = httpx.Request(method, f"https://{host}/api/{path}")
         assert limits.classify(request) == (host, klass, endpoint)
+
+
+def test_the_cacheable_resources_are_the_connector_files_and_the_emulators() -> None:
+    """The client keeps no list of its own; the emulator keeps one on purpose (it imports no
+    client code), so the two are compared here, where both may be read."""
+    throttle = get_connector("commercelayer").throttle
+    assert throttle is not None
+    listed = tuple(throttle.options["cacheable"])
+    assert CommerceLayerLimits().cacheable == listed
+    # The emulator names the promotion types the pattern stands for by the one it serves.
+    assert set(listed) - {"*_promotions"} == CACHEABLE_TYPES
 
 
 def test_auto_follows_the_headers() -> None:

@@ -72,7 +72,7 @@ class Paginator(ABC):
 
     def records(self, body: Any) -> list[dict[str, Any]]:
         """The page's records: the list at the endpoint's data path. A platform's paginator may
-        reshape them (Commerce Layer flattens JSON:API resources into plain records)."""
+        reshape them (e.g. flatten JSON:API resources into plain records)."""
         found = dig(body, self.endpoint.data_path)
         if not isinstance(found, list):
             where = self.endpoint.data_path or "the top"

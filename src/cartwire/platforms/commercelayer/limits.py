@@ -24,6 +24,9 @@ Windows are keyed by the API host, so every instance of one organization in the 
 them. The storage is `limits`' in-memory one; a Redis storage (`storage_uri`) would share them
 between processes, though checking two windows and then booking both is then not one atomic
 step across processes.
+
+Which resources are cacheable is data: the connector file's `cacheable` list (the emulator keeps
+its own copy on purpose, as it imports no client code).
 """
 
 import asyncio
@@ -33,29 +36,26 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from functools import cache
+from importlib import resources
 from typing import Any, NamedTuple
 
 import httpx
+import yaml
 from limits.storage import MemoryStorage, MovingWindowSupport, storage_from_string
 
 from cartwire.http.client import retry_after
 from cartwire.http.waiting import Wait, pause, rate_text, report
 
 CLASSES = ("cacheable", "uncacheable", "write")
-CACHEABLE = (
-    "bundles",
-    "imports",
-    "markets",
-    "prices",
-    "price_lists",
-    "promotions",
-    "*_promotions",
-    "skus",
-    "sku_options",
-    "stock_items",
-    "stock_locations",
-)
 MIN_PAUSE = 0.01
+
+
+@cache
+def listed_cacheable() -> tuple[str, ...]:
+    """The cacheable resources (fnmatch patterns) as the connector file lists them."""
+    text = resources.files(__package__).joinpath("connector.yaml").read_text(encoding="utf-8")
+    return tuple(yaml.safe_load(text)["throttle"]["options"]["cacheable"])
 
 
 @dataclass(frozen=True)
@@ -139,7 +139,7 @@ class CommerceLayerLimits:
         profiles: Mapping[str, Profile] | None = None,
         profile: str = "auto",
         start: str = "test",
-        cacheable: tuple[str, ...] = CACHEABLE,
+        cacheable: tuple[str, ...] | None = None,
         margin: float = 0.5,
         storage_uri: str = "memory://",
         title: str = "",
@@ -152,7 +152,7 @@ class CommerceLayerLimits:
             known = ", ".join(sorted(self.profiles))
             raise ValueError(f"unknown rate limit profile {chosen!r} (known: {known})")
         self.current = self.profiles[chosen]
-        self.cacheable = cacheable
+        self.cacheable = listed_cacheable() if cacheable is None else cacheable
         self.margin = margin
         self.unlimited = False
         self.storage = _storage(storage_uri)
@@ -166,7 +166,7 @@ class CommerceLayerLimits:
             profiles or None,
             profile=str(options.get("profile", "auto")),
             start=str(options.get("start", "test")),
-            cacheable=tuple(options.get("cacheable", CACHEABLE)),
+            cacheable=tuple(options["cacheable"]) if "cacheable" in options else None,
             margin=float(options.get("margin_seconds", 0.5)),
             storage_uri=str(options.get("storage_uri", "memory://")),
             title=title,

@@ -283,6 +283,3 @@ class ClUpdatedKeyset(ClIdKeyset):
     def read_state(self) -> dict[str, Any]:
         """`until`: where the next incremental read starts (its `since`)."""
         return {"until": self.until}
-
-
-PAGINATORS: tuple[type[Paginator], ...] = (ClPageNumber, ClIdKeyset, ClUpdatedKeyset)

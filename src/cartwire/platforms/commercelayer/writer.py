@@ -49,6 +49,7 @@ class CommerceLayerWriter(Writer):
     `import_timeout_seconds`."""
 
     name = "commercelayer"
+    errors = "commercelayer"
 
     def __init__(self, api: ApiClient, endpoint: Endpoint) -> None:
         super().__init__(api, endpoint)

@@ -23,6 +23,7 @@ from cartwire.http.client import ApiClient
 from cartwire.http.errors import ApiError, Conflict
 from cartwire.platforms.commercetools.changes import Scoped, changes
 from cartwire.platforms.commercetools.compare import Action, Json
+from cartwire.platforms.commercetools.errors import classify
 from cartwire.platforms.commercetools.lookup import (
     NaturalKey,
     References,
@@ -56,6 +57,7 @@ class CtWriter(Writer):
     """
 
     type_id: ClassVar[str]  # the resource's typeId, for references to records just created
+    errors = "commercetools"
 
     def __init__(self, api: ApiClient, endpoint: Endpoint) -> None:
         super().__init__(api, endpoint)
@@ -293,7 +295,7 @@ class CtWriter(Writer):
 
 
 def _concurrent(exc: Conflict) -> bool:
-    return exc.code == "ConcurrentModification"
+    return classify(exc.code) == "conflict"
 
 
 def failed(label: str | None, exc: Exception, id_: str | None = None) -> WriteResult:

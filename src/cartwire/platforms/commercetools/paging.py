@@ -295,6 +295,3 @@ class ModifiedKeyset(_Keyset):
         elif state.get("since"):
             self.since = datetime.fromisoformat(state["since"])
             self._from_since(request)
-
-
-PAGINATORS: tuple[type[Paginator], ...] = (IdKeyset, ModifiedKeyset)

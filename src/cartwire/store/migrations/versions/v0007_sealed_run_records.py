@@ -1,7 +1,7 @@
 """Failed records and webhook payloads sealed: encrypted at rest, secret-named fields dropped.
 
 `run_failures.record` and `run_inputs.records` held whole source records in clear (a
-commercetools customer's password hash among them). They become `record_enc` and
+customer's password hash among them). They become `record_enc` and
 `records_enc`, Fernet tokens under the store's keyring like instance secrets (and rotated with
 them, `ENCRYPTED_COLUMNS`); existing rows are converted here, without their secret-named
 fields (`cartwire.store.payloads`). On SQLite `secure_delete` is on while the tables are
