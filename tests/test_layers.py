@@ -1,6 +1,8 @@
 """The engine stands on its own: nothing in it imports the command line (or, later, the web app,
-the HTTP API or the workers), and the sandboxes import none of cartwire's client code, so a
-misunderstanding shared by client and server cannot hide in shared code.
+the HTTP API or the workers) or the application services those shells call, and it reaches
+platforms only through their registry (`cartwire.platforms.registry`), never a platform package;
+the sandboxes import none of cartwire's client code (platforms included), so a misunderstanding
+shared by client and server cannot hide in shared code.
 
 Checked twice: statically, every import statement in the packages' source (including imports
 inside functions), and at run time, every module loaded after importing all of them in a fresh
@@ -9,6 +11,7 @@ interpreter (which catches a forbidden import reached through a module outside t
 
 import ast
 import json
+import pkgutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,13 +19,23 @@ from pathlib import Path
 import pytest
 
 import cartwire
+import cartwire.platforms
 
 SOURCE = Path(cartwire.__file__).parent
-ENGINE = ("resources", "http", "auth", "connectors", "store", "instances")
+ENGINE = ("resources", "http", "auth", "connectors", "store", "instances", "flows")
 FRONT_ENDS = ("cartwire.cli", "cartwire.api", "cartwire.web", "cartwire.workers")
-CLIENT_CODE = tuple(
-    f"cartwire.{name}" for name in ("connectors", "auth", "http", "resources", "instances")
+SERVICES = ("cartwire.services",)
+PLATFORMS = tuple(
+    f"cartwire.platforms.{info.name}"
+    for info in pkgutil.iter_modules(cartwire.platforms.__path__)
+    if info.name != "registry"
 )
+ABOVE_THE_ENGINE = (*FRONT_ENDS, *SERVICES, *PLATFORMS)
+CLIENT_CODE = tuple(
+    f"cartwire.{name}"
+    for name in ("connectors", "auth", "http", "resources", "instances", "flows", "platforms")
+)
+RULES = [(ENGINE, ABOVE_THE_ENGINE), (("sandbox",), CLIENT_CODE)]
 
 
 def _module_name(path: Path) -> str:
@@ -59,9 +72,13 @@ def _forbidden(names: set[str], prefixes: tuple[str, ...]) -> list[str]:
     return sorted(n for n in names if any(n == p or n.startswith(p + ".") for p in prefixes))
 
 
-@pytest.mark.parametrize(
-    ("packages", "forbidden"), [(ENGINE, FRONT_ENDS), (("sandbox",), CLIENT_CODE)]
-)
+def test_both_platforms_are_known_to_the_rules() -> None:
+    assert {"cartwire.platforms.commercetools", "cartwire.platforms.commercelayer"} <= set(
+        PLATFORMS
+    )
+
+
+@pytest.mark.parametrize(("packages", "forbidden"), RULES)
 def test_no_source_file_imports_across_the_line(
     packages: tuple[str, ...], forbidden: tuple[str, ...]
 ) -> None:
@@ -85,9 +102,7 @@ print(json.dumps(sorted(name for name in sys.modules if name.startswith("cartwir
 """
 
 
-@pytest.mark.parametrize(
-    ("packages", "forbidden"), [(ENGINE, FRONT_ENDS), (("sandbox",), CLIENT_CODE)]
-)
+@pytest.mark.parametrize(("packages", "forbidden"), RULES)
 def test_importing_every_module_loads_nothing_across_the_line(
     packages: tuple[str, ...], forbidden: tuple[str, ...]
 ) -> None:
