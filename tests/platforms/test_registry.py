@@ -9,6 +9,7 @@ import sys
 import textwrap
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,8 +17,12 @@ from cartwire.connectors import ConnectorError, connectors
 from cartwire.platforms.registry import (
     CONNECTOR_FILE,
     ENTRY_POINTS,
+    ERROR_CLASSIFIER,
+    FLOW_FILE,
+    MONEY_READER,
     PAGINATOR,
     THROTTLE,
+    WEBHOOK,
     WRITER,
     Kind,
     Registry,
@@ -28,7 +33,16 @@ from cartwire.platforms.registry import (
 from tests.http.local_server import serve
 from tests.support import run_cli
 
-KINDS: list[Kind[object]] = [PAGINATOR, WRITER, THROTTLE, CONNECTOR_FILE]  # type: ignore[list-item]
+KINDS: list[Kind[Any]] = [
+    PAGINATOR,
+    WRITER,
+    THROTTLE,
+    ERROR_CLASSIFIER,
+    MONEY_READER,
+    WEBHOOK,
+    CONNECTOR_FILE,
+    FLOW_FILE,
+]
 
 CONNECTOR = """
 name: acme
@@ -85,7 +99,7 @@ def test_both_platforms_come_from_entry_points() -> None:
 
 
 @pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.key)
-def test_every_registered_name_resolves(kind: Kind[object]) -> None:
+def test_every_registered_name_resolves(kind: Kind[Any]) -> None:
     """A reference that names a missing module, attribute or file, or a class whose `name`
     differs from its registered one, fails here rather than in a user's sync."""
     for name in registry().names(kind):
