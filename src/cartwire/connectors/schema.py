@@ -255,6 +255,12 @@ class Connector(_Strict):
         raise KeyError(f"connector {self.name!r} has no auth method {key!r} (known: {known})")
 
 
+def key_fields(key: str | None) -> tuple[str, ...]:
+    """The fields of a natural key as connector and flow files write it: `code`, or a composite
+    such as `sku,supplyChannel`; none for no key."""
+    return tuple(part.strip() for part in (key or "").split(",") if part.strip())
+
+
 def template_fields(template: str) -> set[str]:
     return {name for _, name, _, _ in Formatter().parse(template) if name}
 

@@ -12,7 +12,7 @@ from functools import cached_property
 from typing import Any
 
 from cartwire.connectors import get_connector
-from cartwire.connectors.schema import Endpoint
+from cartwire.connectors.schema import Endpoint, key_fields
 from cartwire.flows.cursor import Window
 from cartwire.flows.lookups import MemoryLookups
 from cartwire.flows.paths import get as get_path
@@ -176,8 +176,8 @@ class PageProcessor:
     def _source_key(self, record: dict[str, Any]) -> str | None:
         """A source record's natural key (its fields joined by commas), else its id: every
         failure names its record, also one that never got as far as a destination key."""
-        fields = (source_endpoint(self.flow).natural_key or "").split(",")
-        values = [get_path(record, f.strip()) for f in fields if f.strip()]
+        fields = key_fields(source_endpoint(self.flow).natural_key)
+        values = [get_path(record, f) for f in fields]
         if values and all(v not in (None, "") for v in values):
             return ",".join(str(v) for v in values)
         found = record.get("id")

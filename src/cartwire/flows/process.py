@@ -15,11 +15,12 @@ other, so the runner may hold, batch and mutate them freely.
 import copy
 from typing import Any
 
+from cartwire.connectors.schema import key_fields
 from cartwire.flows import paths, steps
 from cartwire.flows.lookups import LookupTables
 from cartwire.flows.problems import location
 from cartwire.flows.results import OutputRecord, RecordError, Result
-from cartwire.flows.schema import Flow, Output, key_fields
+from cartwire.flows.schema import Flow, Output
 
 
 def process(flow: Flow, record: dict[str, Any], lookups: LookupTables) -> dict[str, list[Result]]:

@@ -21,9 +21,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from cartwire.connectors.schema import Endpoint
+from cartwire.connectors.schema import Endpoint, key_fields
 from cartwire.flows import paths
-from cartwire.flows.schema import Condition, EachSpec, FieldSpec, Flow, SplitStep, Step, key_fields
+from cartwire.flows.schema import Condition, EachSpec, FieldSpec, Flow, SplitStep, Step
 from cartwire.store.payloads import secret_named, without_secrets
 
 
@@ -177,9 +177,9 @@ class SourceFields:
         shared = reads.steps(_source, flow.steps)
         for output in flow.outputs:
             done = reads.steps(shared, output.steps)
-            for key in key_fields(output.destination.key or ""):
+            for key in key_fields(output.destination.key):
                 reads.path(done, key)
-        for key in [endpoint.primary_key, *key_fields(endpoint.natural_key or "")]:
+        for key in [endpoint.primary_key, *key_fields(endpoint.natural_key)]:
             reads.path(_source, key)
         if endpoint.updated_at:
             reads.path(_source, endpoint.updated_at)

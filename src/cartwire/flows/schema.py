@@ -29,7 +29,7 @@ from pydantic import (
     model_validator,
 )
 
-from cartwire.connectors.schema import Connector, Endpoint
+from cartwire.connectors.schema import Connector, Endpoint, key_fields
 from cartwire.flows import paths
 from cartwire.flows.problems import FlowError
 from cartwire.flows.schema_types import (
@@ -465,11 +465,6 @@ Mode = Literal["create-only", "upsert", "update-only"]
 MODES = ["create-only", "upsert", "update-only"]
 
 
-def key_fields(key: str) -> tuple[str, ...]:
-    """The fields of a natural key: `code`, or a composite such as `sku,supplyChannel`."""
-    return tuple(part.strip() for part in key.split(",") if part.strip())
-
-
 class Destination(Strict):
     """Where an output's records go. `key` is the field (or comma-separated fields) records are
     matched by; when the flow leaves it out, loading fills in the endpoint's natural key."""
@@ -601,7 +596,7 @@ class Flow(Strict):
             names.add(output.name)
             produced = _produced_fields([*self.steps, *output.steps])
             key = output.destination.key
-            missing = [f for f in key_fields(key or "") if produced and f not in produced]
+            missing = [f for f in key_fields(key) if produced and f not in produced]
             if produced and missing:
                 raise problem(
                     f'key "{missing[0]}" is not a field the map makes ({", ".join(produced)})',

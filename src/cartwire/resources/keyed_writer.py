@@ -27,14 +27,14 @@ from urllib.parse import quote
 
 import httpx
 
-from cartwire.connectors.schema import Endpoint
+from cartwire.connectors.schema import Endpoint, key_fields
 from cartwire.http.client import ApiClient
 from cartwire.http.errors import ApiError, Conflict
 from cartwire.http.waiting import in_this_context, thread_pool
 from cartwire.resources.key_lookup import Found, Identity, KeyLookup, LookupRule, identity
 from cartwire.resources.nested import written
 from cartwire.resources.stored_values import same
-from cartwire.resources.writer import Change, Outcome, Writer, WriteResult, failure, key_fields
+from cartwire.resources.writer import Change, Outcome, Writer, WriteResult, failure
 
 CHUNK = 500  # records looked up together, then written before the next chunk is looked up
 DEFAULT_CONCURRENCY = 4

@@ -66,11 +66,6 @@ def describe(error: ApiError) -> str:
     return "; ".join(p for p in parts if p) or (str(error.args[0]) if error.args else str(error))
 
 
-def key_fields(spec: str | None) -> tuple[str, ...]:
-    """`sku_code,price_list` → ("sku_code", "price_list")."""
-    return tuple(f.strip() for f in (spec or "").split(",") if f.strip())
-
-
 class Writer(ABC):
     """Creates, updates, deletes and upserts records of one endpoint.
 

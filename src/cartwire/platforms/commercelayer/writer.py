@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import Any
 
-from cartwire.connectors.schema import Endpoint
+from cartwire.connectors.schema import Endpoint, key_fields
 from cartwire.http.client import ApiClient, SafeRetry
 from cartwire.http.errors import ApiError, Conflict, ServerError, Unreachable
 from cartwire.http.waiting import in_this_context, thread_pool
@@ -31,7 +31,7 @@ from cartwire.platforms.commercelayer.lookup import Found, Lookup
 from cartwire.platforms.commercelayer.plans import Plan
 from cartwire.platforms.commercelayer.records import Codes, Desired, Shape
 from cartwire.resources.jsonapi import flatten
-from cartwire.resources.writer import Writer, WriteResult, failure, key_fields
+from cartwire.resources.writer import Writer, WriteResult, failure
 
 
 def batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cartwire.connectors.schema import Endpoint, Paging
+from cartwire.connectors.schema import Endpoint, Paging, key_fields
 from cartwire.http.client import ApiClient
 from cartwire.platforms.commercetools.compare import Json, is_reference
 from cartwire.platforms.commercetools.paging import IdKeyset, in_predicate
@@ -80,7 +80,7 @@ class NaturalKey:
 
     @classmethod
     def parse(cls, spec: str) -> "NaturalKey":
-        fields = tuple(f.strip() for f in spec.split(",") if f.strip())
+        fields = key_fields(spec)
         if not fields:
             raise ValueError(f"natural key {spec!r} names no field")
         return cls(fields)
