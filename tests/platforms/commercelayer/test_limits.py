@@ -13,7 +13,12 @@ import pytest
 from limits.storage import MemoryStorage
 
 from cartwire.connectors import get_connector
-from cartwire.platforms.commercelayer.limits import PROFILES, CommerceLayerLimits, Limit, Profile
+from cartwire.platforms.commercelayer.limits import (
+    CommerceLayerLimits,
+    Limit,
+    Profile,
+    listed_profiles,
+)
 from cartwire.resources import Platform
 from cartwire.sandbox.commercelayer.ratelimit import CACHEABLE_TYPES
 from cartwire.sandbox.manager import Sandbox
@@ -87,13 +92,14 @@ def test_the_cacheable_resources_are_the_connector_files_and_the_emulators() -> 
 
 
 def test_auto_follows_the_headers() -> None:
+    profiles = listed_profiles()
     limits = CommerceLayerLimits()
     limits.storage = MemoryStorage()
-    assert limits.current == PROFILES["test"]  # the careful start
+    assert limits.current == profiles["test"]  # the careful start
     limits.observe(answer("GET", "skus", stated(1000, 60)))
-    assert limits.current == PROFILES["live"]
+    assert limits.current == profiles["live"]
     limits.observe(answer("GET", "orders", stated(100, 60)))
-    assert limits.current == PROFILES["test"]
+    assert limits.current == profiles["test"]
     limits.observe(answer("GET", "skus"))  # a 2xx without them: no limits (a sandbox)
     assert limits.unlimited
     limits.observe(answer("GET", "skus", status=500))
@@ -109,7 +115,7 @@ def test_a_configured_profile_only_gets_stricter() -> None:
     limits = CommerceLayerLimits(profile="live")
     limits.storage = MemoryStorage()
     limits.observe(answer("GET", "skus", stated(2000, 60)))
-    assert limits.current == PROFILES["live"]
+    assert limits.current == listed_profiles()["live"]
     limits.observe(answer("GET", "orders", stated(100, 60)))
     assert limits.current.uncacheable == Limit(100, 25)
 

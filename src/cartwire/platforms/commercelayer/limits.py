@@ -25,8 +25,9 @@ them. The storage is `limits`' in-memory one; a Redis storage (`storage_uri`) wo
 between processes, though checking two windows and then booking both is then not one atomic
 step across processes.
 
-Which resources are cacheable is data: the connector file's `cacheable` list (the emulator keeps
-its own copy on purpose, as it imports no client code).
+The numbers and which resources are cacheable are data: the connector file's `profiles` and
+`cacheable` list, which an instance's throttle options may override (the emulator keeps its own
+copy on purpose, as it imports no client code).
 """
 
 import asyncio
@@ -52,10 +53,21 @@ MIN_PAUSE = 0.01
 
 
 @cache
+def _listed() -> Mapping[str, Any]:
+    """The throttle options as the connector file gives them."""
+    text = resources.files(__package__).joinpath("connector.yaml").read_text(encoding="utf-8")
+    options: Mapping[str, Any] = yaml.safe_load(text)["throttle"]["options"]
+    return options
+
+
 def listed_cacheable() -> tuple[str, ...]:
     """The cacheable resources (fnmatch patterns) as the connector file lists them."""
-    text = resources.files(__package__).joinpath("connector.yaml").read_text(encoding="utf-8")
-    return tuple(yaml.safe_load(text)["throttle"]["options"]["cacheable"])
+    return tuple(_listed()["cacheable"])
+
+
+def listed_profiles() -> dict[str, "Profile"]:
+    """The live and test numbers as the connector file gives them."""
+    return {name: _profile(raw) for name, raw in _listed()["profiles"].items()}
 
 
 @dataclass(frozen=True)
@@ -77,12 +89,6 @@ class Profile:
     def of(self, klass: str) -> Limit:
         limit: Limit = getattr(self, klass)
         return limit
-
-
-PROFILES = {
-    "live": Profile(Limit(1000, 250), Limit(200, 50), Limit(200, 50)),
-    "test": Profile(Limit(500, 125), Limit(100, 25), Limit(100, 25)),
-}
 
 
 class _Window(NamedTuple):
@@ -145,7 +151,7 @@ class CommerceLayerLimits:
         title: str = "",
     ) -> None:
         self.title = title  # the platform's name, for what a wait is called
-        self.profiles = dict(profiles or PROFILES)
+        self.profiles = dict(profiles or listed_profiles())
         self.auto = profile == "auto"
         chosen = start if self.auto else profile
         if chosen not in self.profiles:
