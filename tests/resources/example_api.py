@@ -54,6 +54,9 @@ class Stockroom:
     # SKUs that the next N reads of /v1/products leave out (as if another client created them
     # just after): what makes a create collide with a record its lookup did not see.
     unseen: Counter[str] = field(default_factory=Counter)
+    # SKUs whose next N creates at /v1/products are applied and then left unanswered, the
+    # connection closed: a write that landed but whose answer never came.
+    unanswered: Counter[str] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
     ids: Iterator[int] = field(default_factory=lambda: iter(range(1, 10**9)))
 
@@ -169,7 +172,12 @@ class _Handler(JsonHandler):
             elif any(p["sku"] == given["sku"] for p in products.values()):
                 self._error(409, "taken", f"sku {given['sku']} is taken")
             else:
-                self._reply(201, {"product": self.room.add_product(**given)})
+                created = self.room.add_product(**given)
+                if self.room.unanswered[given["sku"]] > 0:
+                    self.room.unanswered[given["sku"]] -= 1
+                    self.close_connection = True  # no answer at all: the client sees it drop
+                    return
+                self._reply(201, {"product": created})
         elif item not in products:
             self._error(404, "not_found", f"no product {item}")
         elif self.command == "GET":

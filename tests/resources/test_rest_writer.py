@@ -190,6 +190,27 @@ def test_a_create_refused_as_taken_updates_the_record_that_took_the_key(
     assert shop.bodies[-1][2] == {"product": {"stock": 5}}
 
 
+def test_a_create_whose_answer_never_came_is_tried_again_within_the_run(
+    rooms: tuple[Path, str, Stockroom, Stockroom],
+) -> None:
+    """The create lands, the connection drops before the answer: a failure with no HTTP status,
+    which another try may mend (the record was there), unlike a record the API refused."""
+    home, flow, _, shop = rooms
+    shop.unanswered["X-1"] = 1
+    with open_instance("shop") as platform:
+        [result] = platform.upsert("products", [{"sku": "X-1", "name": "Unanswered"}])
+    assert (result.outcome, result.code, result.error_class) == ("failed", None, "transient")
+    assert result.retryable
+    assert "RemoteProtocolError" in (result.message or "")
+
+    shop.unanswered["SKU-003"] = 1
+    shop.requests.clear()
+    done = run_flow(home, flow)
+    assert (done["failed"], done["created"], done["unchanged"]) == (0, PRODUCTS - 1, 1)
+    assert shop.count("POST", "/v1/products") == PRODUCTS  # the landed create is not repeated
+    assert len(shop.products) == PRODUCTS + 1
+
+
 def test_a_lookup_repeats_the_parameter_when_the_api_takes_no_lists(
     rooms: tuple[Path, str, Stockroom, Stockroom],
 ) -> None:

@@ -51,8 +51,10 @@ class WriteResult:
 
 
 def failure(label: str | None, error: ApiError) -> WriteResult:
-    """A record the platform refused, with its code (or status) and every reason it gave."""
-    code = error.code or str(error.status)
+    """A record the platform refused, with its code (or status) and every reason it gave. A
+    request that got no answer has no code: error classifiers read None as "never answered",
+    which is worth another try (`cartwire.resources.failures`)."""
+    code = error.code or (None if error.status is None else str(error.status))
     return WriteResult(label, "failed", code=code, message=describe(error))
 
 
