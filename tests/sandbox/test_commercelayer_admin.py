@@ -6,6 +6,7 @@ import ast
 import subprocess
 import sys
 import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from typing import Any
 
 import httpx
@@ -122,9 +123,68 @@ def test_drop_fault(api: Api, server: ClServer) -> None:
     assert server.errors() == "", "a deliberate drop is not an error worth logging"
 
 
+def held(server: ClServer, count: int) -> list[dict[str, Any]]:
+    """The held requests, once the sandbox holds `count` of them (pytest-timeout ends a hang)."""
+    found: list[dict[str, Any]] = server.admin("GET", "held").json()
+    while len(found) < count:
+        time.sleep(0.01)
+        found = server.admin("GET", "held").json()
+    return found
+
+
+def test_hold_fault_holds_until_released(api: Api, server: ClServer) -> None:
+    fault_id = arm(server, method="GET", path="/skus$", count=2, hold=True)
+    with ThreadPoolExecutor(2) as pool:
+        pending = [pool.submit(api.get, "/skus") for _ in range(2)]
+        first, second = held(server, 2)
+        assert (first["fault"], first["method"], first["path"]) == (fault_id, "GET", "/api/skus")
+        assert first["id"] != second["id"]
+        assert api.get("/markets").status_code == 200, "only matching requests are held"
+
+        released = server.admin("POST", "release", json={"id": first["id"]})
+        assert released.json() == {"released": [first["id"]]}
+        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+        assert [f.result().status_code for f in done] == [200]
+        assert server.admin("GET", "held").json() == [second]
+
+        assert server.admin("POST", "release", json={}).json() == {"released": [second["id"]]}
+        assert [f.result().status_code for f in pending] == [200, 200]
+    assert server.admin("GET", "held").json() == []
+    assert server.admin("GET", "faults").json() == []
+    assert server.admin("POST", "release", json={"id": first["id"]}).status_code == 404
+    assert server.admin("POST", "release", json={"id": 1}).status_code == 400
+
+
+def test_reset_releases_held_requests_and_the_rest_of_the_fault_applies(
+    api: Api, server: ClServer
+) -> None:
+    arm(server, path="/skus$", hold=True, status=503)
+    with ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(api.get, "/skus")
+        held(server, 1)
+        assert server.admin("POST", "reset").status_code == 204
+        assert pending.result().status_code == 503
+    assert server.admin("GET", "held").json() == []
+
+
+def test_stopping_releases_held_requests() -> None:
+    other = cl_fixtures.start_server("--rate-limits", "off")
+    try:
+        arm(other, path="/skus$", hold=True)
+        with other.api() as client, ThreadPoolExecutor(1) as pool:
+            pending = pool.submit(client.get, "/skus")
+            held(other, 1)
+            assert cl_fixtures.stop_server(other) == 0
+            assert pending.result().status_code == 200
+    finally:
+        if other.process.poll() is None:
+            other.process.kill()
+            other.process.wait()
+
+
 @pytest.mark.parametrize(
     "fault",
-    [{"count": 0}, {"status": 42}, {"path": "("}, {"drop": "yes"}, {"colour": 1}, [1]],
+    [{"count": 0}, {"status": 42}, {"path": "("}, {"drop": "yes"}, {"hold": 1}, {"colour": 1}, [1]],
 )
 def test_invalid_faults(server: ClServer, fault: Any) -> None:
     response = server.admin("POST", "faults", json=fault)

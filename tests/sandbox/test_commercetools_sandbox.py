@@ -11,6 +11,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -775,6 +776,75 @@ def test_delay_and_drop_faults(ct_server: CtServer, api: httpx.Client) -> None:
     assert api.get("/channels").status_code == 200
     assert admin(ct_server, "POST", "faults", {"path": "("}).status_code == 400
     assert admin(ct_server, "POST", "faults", {"status": 200}).status_code == 400
+
+
+def held(server: CtServer, count: int) -> list[Json]:
+    """The held requests, once the sandbox holds `count` of them (pytest-timeout ends a hang)."""
+    found: list[Json] = admin(server, "GET", "held").json()
+    while len(found) < count:
+        time.sleep(0.01)
+        found = admin(server, "GET", "held").json()
+    return found
+
+
+def test_hold_fault_holds_until_released(ct_server: CtServer, api: httpx.Client) -> None:
+    fault = {"method": "GET", "path": "/channels$", "count": 2, "hold": True}
+    fault_id = admin(ct_server, "POST", "faults", fault).json()["id"]
+    assert admin(ct_server, "GET", "faults").json()[0]["hold"] is True
+    with ThreadPoolExecutor(2) as pool:
+        pending = [pool.submit(api.get, "/channels") for _ in range(2)]
+        first, second = held(ct_server, 2)
+        path = f"/{PROJECT}/channels"
+        assert (first["fault"], first["method"], first["path"]) == (fault_id, "GET", path)
+        assert first["id"] != second["id"]
+        assert api.get("/customers").status_code == 200  # only matching requests are held
+
+        released = admin(ct_server, "POST", "release", {"id": first["id"]})
+        assert released.json() == {"released": [first["id"]]}
+        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+        assert [f.result().status_code for f in done] == [200]
+        assert admin(ct_server, "GET", "held").json() == [second]
+
+        assert admin(ct_server, "POST", "release", {}).json() == {"released": [second["id"]]}
+        assert [f.result().status_code for f in pending] == [200, 200]
+    assert admin(ct_server, "GET", "held").json() == []
+    assert admin(ct_server, "GET", "faults").json() == []
+    assert admin(ct_server, "POST", "release", {"id": first["id"]}).status_code == 404
+    assert admin(ct_server, "POST", "release", {"id": 1}).status_code == 400
+    assert admin(ct_server, "POST", "faults", {"hold": "yes"}).status_code == 400
+
+
+def test_reset_releases_held_requests_and_the_rest_of_the_fault_applies(
+    ct_server: CtServer, api: httpx.Client
+) -> None:
+    admin(ct_server, "POST", "faults", {"path": "/channels$", "hold": True, "status": 503})
+    with ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(api.get, "/channels")
+        held(ct_server, 1)
+        assert admin(ct_server, "POST", "reset").status_code == 204
+        assert pending.result().status_code == 503
+    assert admin(ct_server, "GET", "held").json() == []
+
+
+def test_stopping_releases_held_requests() -> None:
+    port = free_port()
+    process = _spawn(port)
+    other = CtServer(f"http://127.0.0.1:{port}", PROJECT, CLIENT_ID, CLIENT_SECRET)
+    try:
+        _wait_healthy(process, other.base_url)
+        admin(other, "POST", "faults", {"path": "/channels$", "hold": True})
+        headers = {"Authorization": f"Bearer {new_token(other)}"}
+        url = f"{other.base_url}/{PROJECT}/channels"
+        with ThreadPoolExecutor(1) as pool:
+            pending = pool.submit(httpx.get, url, headers=headers, timeout=30)
+            held(other, 1)
+            process.terminate()
+            assert pending.result().status_code == 200
+            assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
 
 
 def test_counters(ct_server: CtServer) -> None:

@@ -17,6 +17,7 @@ import uvicorn
 
 from .app import create_app
 from .gateway import DropLogFilter
+from .holds import Holds
 from .ratelimit import PROFILES
 from .state import DEFAULT_ORGANIZATION, Settings
 
@@ -46,13 +47,22 @@ def parse_args(argv: list[str] | None = None) -> Settings:
 
 
 class _Server(uvicorn.Server):
-    """Announces the bound address once started; treats SIGTERM/SIGINT as a normal stop."""
+    """Announces the bound address once started; treats SIGTERM/SIGINT as a normal stop, first
+    releasing held requests (uvicorn waits for every open request before it exits)."""
+
+    def __init__(self, config: uvicorn.Config, holds: Holds) -> None:
+        super().__init__(config)
+        self.holds = holds
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         super().handle_exit(sig, frame)
         # uvicorn re-raises captured signals after shutdown, which would make a requested stop
         # look like a crash (exit status -15) to whoever started us.
         self._captured_signals.clear()
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self.holds.close()
+        await super().shutdown(sockets)
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
@@ -67,8 +77,9 @@ class _Server(uvicorn.Server):
 
 def main(argv: list[str] | None = None) -> int:
     settings = parse_args(argv)
+    app = create_app(settings)
     config = uvicorn.Config(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         access_log=False,
@@ -78,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         http="httptools",
     )
     logging.getLogger("uvicorn.error").addFilter(DropLogFilter())
-    server = _Server(config)
+    server = _Server(config, app.state.sandbox.holds)
     asyncio.run(server.serve())
     return 0
 

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from .holds import UnknownHeld
 from .ratelimit import configure, profile_name
 from .state import Sandbox
 from .writes import LoadError, load
@@ -63,6 +64,20 @@ def routes(sandbox: Sandbox) -> list[Route]:
         except ValueError as exc:
             return _bad(str(exc))
         return JSONResponse({"id": fault.id}, status_code=201)
+
+    async def held(request: Request) -> Response:
+        return JSONResponse(sandbox.holds.describe())
+
+    async def release(request: Request) -> Response:
+        body = await _body(request)
+        held_id = body.get("id") if isinstance(body, dict) else None
+        if not isinstance(body, dict) or set(body) - {"id"} or not isinstance(held_id, str | None):
+            return _bad('expected {} (release all) or {"id": "<held request id>"}')
+        try:
+            released = sandbox.holds.release(held_id)
+        except UnknownHeld:
+            return JSONResponse({"error": f"no request {held_id} is held"}, status_code=404)
+        return JSONResponse({"released": released})
 
     async def reset(request: Request) -> Response:
         await sandbox.reset()
@@ -116,6 +131,8 @@ def routes(sandbox: Sandbox) -> list[Route]:
         Route("/_sandbox/health", health, methods=["GET"]),
         Route("/_sandbox/counters", counters, methods=["GET", "DELETE"]),
         Route("/_sandbox/faults", faults, methods=["GET", "POST", "DELETE"]),
+        Route("/_sandbox/held", held, methods=["GET"]),
+        Route("/_sandbox/release", release, methods=["POST"]),
         Route("/_sandbox/reset", reset, methods=["POST"]),
         Route("/_sandbox/config", config, methods=["GET", "PATCH"]),
         Route("/_sandbox/load", bulk_load, methods=["POST"]),

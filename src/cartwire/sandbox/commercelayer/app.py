@@ -31,7 +31,9 @@ def create_app(settings: Settings) -> Starlette:
     app = Starlette(
         routes=routes,
         middleware=[
-            Middleware(Gateway, faults=sandbox.faults, counters=sandbox.counters),
+            Middleware(
+                Gateway, faults=sandbox.faults, counters=sandbox.counters, holds=sandbox.holds
+            ),
         ],
     )
     app.state.sandbox = sandbox

@@ -2,8 +2,9 @@
 
 Admin paths (`/_sandbox/…`) pass straight through: never counted, never faulted. Every other
 request is counted (`POST /oauth/token` as a token request, anything else as an API request
-keyed `METHOD path`), then the first armed fault that matches may delay it, answer it with an
-error status in the platform's error format, or drop the connection mid-response.
+keyed `METHOD path`), then the first armed fault that matches may hold it until released
+(`holds.py`), delay it, answer it with an error status in the platform's error format, or drop
+the connection mid-response.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import errors
+from .holds import Holds
 
 OAUTH_PATH = "/oauth/token"
 ADMIN_PREFIX = "/_sandbox"
@@ -35,6 +37,7 @@ class Fault:
     retry_after: float | None
     delay: float | None
     drop: bool
+    hold: bool
 
     def matches(self, method: str, path: str) -> bool:
         if self.method is not None and self.method != method:
@@ -51,6 +54,7 @@ class Fault:
             "retry_after": self.retry_after,
             "delay": self.delay,
             "drop": self.drop,
+            "hold": self.hold,
         }
 
 
@@ -71,7 +75,7 @@ class Faults:
     def arm(self, body: Any) -> Fault:
         if not isinstance(body, dict):
             raise ValueError("a fault must be a JSON object")
-        known = {"method", "path", "count", "status", "retry_after", "delay", "drop"}
+        known = {"method", "path", "count", "status", "retry_after", "delay", "drop", "hold"}
         unknown = set(body) - known
         if unknown:
             raise ValueError(f"unknown fault fields: {sorted(unknown)}")
@@ -95,8 +99,9 @@ class Faults:
         ):
             raise ValueError("status must be an HTTP status code")
         drop = body.get("drop", False)
-        if not isinstance(drop, bool):
-            raise ValueError("drop must be a boolean")
+        hold = body.get("hold", False)
+        if not isinstance(drop, bool) or not isinstance(hold, bool):
+            raise ValueError("drop and hold must be booleans")
         self._next += 1
         fault = Fault(
             id=f"fault-{self._next}",
@@ -107,6 +112,7 @@ class Faults:
             retry_after=_number(body, "retry_after"),
             delay=_number(body, "delay"),
             drop=drop,
+            hold=hold,
         )
         self._armed.append(fault)
         return fault
@@ -169,10 +175,11 @@ def _fault_body(status: int, path: str) -> tuple[bytes, str]:
 
 
 class Gateway:
-    def __init__(self, app: ASGIApp, faults: Faults, counters: Counters) -> None:
+    def __init__(self, app: ASGIApp, faults: Faults, counters: Counters, holds: Holds) -> None:
         self.app = app
         self.faults = faults
         self.counters = counters
+        self.holds = holds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
@@ -185,6 +192,8 @@ class Gateway:
         if fault is None:
             await self.app(scope, receive, send)
             return
+        if fault.hold:
+            await self.holds.hold(fault.id, method, path)
         if fault.delay:
             await asyncio.sleep(fault.delay)
         if fault.drop:

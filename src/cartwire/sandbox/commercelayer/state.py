@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from .baseline import seed
 from .clock import Clock
 from .gateway import Counters, Faults
+from .holds import Holds
 from .ids import IdGenerator, stable_hex, stable_id
 from .imports import Importer
 from .ratelimit import PROFILES, Limits, RateLimiter
@@ -50,6 +51,7 @@ class Sandbox:
         self.config = self._start_config()
         self.limiter = RateLimiter(self.config.limits)
         self.faults = Faults()
+        self.holds = Holds()
         self.counters = Counters()
         self.importer = Importer(self.store)
 
@@ -67,4 +69,5 @@ class Sandbox:
         self.config = self._start_config()
         self.limiter.reset(self.config.limits)
         self.faults.clear()
+        self.holds.release()
         self.counters.clear()

@@ -1,6 +1,6 @@
 // The sandbox admin API (docs/sandbox.md), shared in shape with the Commerce
-// Layer sandbox: health, counters, faults, reset, config and bulk load. Admin
-// requests are never counted and never hit by faults.
+// Layer sandbox: health, counters, faults (and the requests they hold), reset,
+// config and bulk load. Admin requests are never counted and never hit by faults.
 import { randomUUID } from "node:crypto";
 import { canonicalDateTime } from "./dates.mjs";
 import { codeForStatus, errorBody } from "./gaps.mjs";
@@ -61,11 +61,40 @@ export class Admin {
 	constructor(deps) {
 		Object.assign(this, deps);
 		this.faults = [];
+		// Requests a `hold` fault keeps waiting, by id, until /_sandbox/release, a
+		// reset or the server's stop lets them carry on: a test acts while one is in
+		// flight without racing a window of real time.
+		this.held = new Map();
+		this.closed = false;
 		this.resetCounters();
 	}
 
 	resetCounters() {
 		this.counters = { token_requests: 0, api_requests: 0, paths: {} };
+	}
+
+	/** Wait until released (at once when the server is stopping). */
+	hold(fault, method, path) {
+		if (this.closed) return Promise.resolve();
+		const id = randomUUID();
+		return new Promise((resolve) => this.held.set(id, { id, fault: fault.id, method, path, resolve }));
+	}
+
+	/** Let one held request (or, without an id, all) carry on; their ids, or null for an unknown id. */
+	release(id) {
+		if (id !== undefined && !this.held.has(id)) return null;
+		const chosen = id === undefined ? [...this.held.values()] : [this.held.get(id)];
+		for (const held of chosen) {
+			this.held.delete(held.id);
+			held.resolve();
+		}
+		return chosen.map((held) => held.id);
+	}
+
+	/** The server is stopping: release everything, now and from now on. */
+	close() {
+		this.closed = true;
+		this.release();
 	}
 
 	// -- the onRequest hook: counters then faults ----------------------------------
@@ -88,6 +117,7 @@ export class Admin {
 		if (!fault) return null;
 		if (--fault.count <= 0) this.faults.splice(this.faults.indexOf(fault), 1);
 
+		if (fault.hold) await this.hold(fault, method, path);
 		if (fault.delay) await sleep(fault.delay * 1000);
 		if (fault.drop) {
 			// Close the connection without any response.
@@ -106,7 +136,7 @@ export class Admin {
 			reply.code(status).send(body);
 			return "replied";
 		}
-		return null; // delay only: carry on normally
+		return null; // hold or delay only: carry on normally
 	}
 
 	// -- routes -----------------------------------------------------------------
@@ -130,6 +160,24 @@ export class Admin {
 		app.delete("/_sandbox/faults", async (request, reply) => {
 			this.faults = [];
 			return reply.code(204).send();
+		});
+
+		app.get("/_sandbox/held", async () =>
+			[...this.held.values()].map(({ id, fault, method, path }) => ({ id, fault, method, path })),
+		);
+		app.post("/_sandbox/release", async (request, reply) => {
+			const body = request.body ?? {};
+			const known = isPlainObject(body) && Object.keys(body).every((name) => name === "id");
+			if (!known || (body.id !== undefined && typeof body.id !== "string")) {
+				const message = 'Expected {} (release all) or {"id": "<held request id>"}.';
+				return reply.code(400).send(errorBody(400, "InvalidInput", message));
+			}
+			const released = this.release(body.id);
+			if (released === null) {
+				const message = `No request ${body.id} is held.`;
+				return reply.code(404).send(errorBody(404, "ResourceNotFound", message));
+			}
+			return { released };
 		});
 
 		app.post("/_sandbox/reset", async (request, reply) => {
@@ -188,6 +236,7 @@ export class Admin {
 		}
 		await this.storage.saveProject(this.baselineProject);
 		this.faults = [];
+		this.release();
 		this.resetCounters();
 		this.tokens.lifetime = this.startLifetime;
 	}
@@ -238,9 +287,9 @@ export class Admin {
 /** Validate a fault body; returns the armed fault or an error message. */
 const parseFault = (body) => {
 	if (!isPlainObject(body)) return "A fault must be a JSON object.";
-	const known = new Set(["method", "path", "count", "status", "retry_after", "delay", "drop"]);
+	const known = new Set(["method", "path", "count", "status", "retry_after", "delay", "drop", "hold"]);
 	for (const name of Object.keys(body)) if (!known.has(name)) return `Unknown fault field '${name}'.`;
-	const fault = { id: randomUUID(), count: 1, drop: false };
+	const fault = { id: randomUUID(), count: 1, drop: false, hold: false };
 	if (body.method !== undefined) {
 		if (typeof body.method !== "string" || !body.method) return "method must be a string.";
 		fault.method = body.method.toUpperCase();
@@ -280,7 +329,13 @@ const parseFault = (body) => {
 		if (typeof body.drop !== "boolean") return "drop must be a boolean.";
 		fault.drop = body.drop;
 	}
-	if (!fault.status && !fault.drop && !fault.delay) return "A fault needs status, drop or delay.";
+	if (body.hold !== undefined) {
+		if (typeof body.hold !== "boolean") return "hold must be a boolean.";
+		fault.hold = body.hold;
+	}
+	if (!fault.status && !fault.drop && !fault.delay && !fault.hold) {
+		return "A fault needs status, drop, delay or hold.";
+	}
 	return fault;
 };
 
@@ -293,4 +348,5 @@ const describeFault = (f) => ({
 	retry_after: f.retry_after ?? null,
 	delay: f.delay ?? null,
 	drop: f.drop,
+	hold: f.hold,
 });

@@ -190,6 +190,7 @@ let closing = false;
 const shutdown = () => {
 	if (closing) return;
 	closing = true;
+	admin.close(); // held requests would keep app.close() waiting
 	setTimeout(() => process.exit(0), 3000).unref(); // do not wait on stuck clients
 	app.close().then(
 		() => process.exit(0),
