@@ -9,7 +9,6 @@ run real `cartwire scheduler` processes against the sandboxes.
 import json
 import signal
 import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import Future
 from datetime import UTC, datetime, timedelta
@@ -17,7 +16,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 from sqlalchemy import select
 
@@ -39,10 +37,10 @@ from tests.flows.triggers_support import (
     held_run,
     opened_store,
     runs_of,
-    sandbox_fault,
     slots_of,
     write_flow,
 )
+from tests.platforms.ct_support import Admin
 from tests.store.helpers import make_record
 from tests.support import run_cli
 
@@ -323,21 +321,20 @@ def test_stop_asks_the_runs_in_flight_to_stop(store: Store) -> None:
 # -- real processes against the sandboxes ----------------------------------------------------
 
 
-def _away_from_a_slot_boundary() -> None:
-    """The test flow's slots are :00 and :30; stay clear of them so every process in one test
-    sees the same latest slot."""
+def _daily_slots_well_behind_now() -> list[str]:
+    """Two daily schedule triggers (one timeline) whose latest slot is 6 hours ago and whose
+    next is 12 hours ahead: every process in a test sees the same latest slot however slowly
+    the machine runs it, and no test waits for a real slot boundary to pass."""
     now = datetime.now(UTC)
-    into = (now.minute % 30) * 60 + now.second
-    if into > 30 * 60 - 90:
-        time.sleep(30 * 60 - into + 2)
+    behind = (now - timedelta(hours=12), now - timedelta(hours=6))
+    return [f'schedule: "{moment.minute} {moment.hour} * * *"' for moment in behind]
 
 
 @pytest.fixture
 def home(tmp_path: Path, ct: Sandbox, cl: Sandbox) -> Path:
     home = tmp_path / "home"
     add_sandbox_instances(home, ct, cl)
-    # two schedule triggers: one timeline
-    slots = ('schedule: "0 * * * *"', 'schedule: "30 * * * *"')
+    slots = _daily_slots_well_behind_now()
     write_flow(home, "sched-channels", channels_flow("sched-channels", *slots))
     bind(home, "sched-channels", "ct", "cl")
     return home
@@ -348,7 +345,6 @@ def _first_decision(event: dict[str, Any]) -> bool:
 
 
 def test_two_scheduler_processes_and_a_restart_run_the_slot_once(home: Path) -> None:
-    _away_from_a_slot_boundary()
     a = Process(home, "scheduler", "--json", "--poll", "2")
     b = Process(home, "scheduler", "--json", "--poll", "2")
     try:
@@ -390,19 +386,21 @@ def test_disabled_binding_is_not_run_by_the_scheduler_process(home: Path) -> Non
 
 
 def test_sigterm_asks_the_run_to_stop_at_its_page_and_exits(home: Path, ct: Sandbox) -> None:
-    _away_from_a_slot_boundary()
-    # the run's first page takes 4 s to come back: SIGTERM is sent once the sandbox holds it
-    sandbox_fault(ct, method="GET", path="/channels", delay=4, count=5)
+    # The sandbox holds the run's first page: SIGTERM is sent while it is in flight, and the
+    # page comes back only once the scheduler has asked the run to stop.
+    admin = Admin(ct)
+    admin.fault(method="GET", path="/channels", hold=True, count=5)
     scheduler = Process(home, "scheduler", "--json", "--grace", "60")
     try:
         started = scheduler.events(90, _first_decision)[-1]
         assert started["event"] == "started"
-        faults = f"{ct.url}/_sandbox/faults"
-        while httpx.get(faults, timeout=10).json()[0]["count"] == 5:
-            time.sleep(0.01)  # until the sandbox has the run's first GET (then held 4 s)
+        held = admin.held()
         scheduler.send(signal.SIGTERM)
+        stopping = scheduler.events(90, lambda e: e["event"] == "stopping")
+        assert [e["event"] for e in stopping] == ["stopping"]  # asked before the page is back
+        admin.release(held)
         rest = scheduler.events(90, lambda e: e["event"] == "finished")
-        assert [e["event"] for e in rest] == ["stopping", "finished"]
+        assert [e["event"] for e in rest] == ["finished"]
         assert rest[-1]["status"] == "stopped"
         assert scheduler.popen.wait(30) == 0
     finally:
@@ -415,4 +413,4 @@ def test_sigterm_asks_the_run_to_stop_at_its_page_and_exits(home: Path, ct: Sand
     with opened_store(home) as store:
         messages = [message for _, _, message in store.run_logs.of(run.id)]
     assert "stopped on request; resume to continue" in messages
-    assert [fault["count"] for fault in httpx.get(faults, timeout=10).json()] == [4]
+    assert [fault["count"] for fault in admin.faults()] == [4]

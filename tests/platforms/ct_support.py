@@ -1,9 +1,10 @@
 """Helpers for the commercetools resource tests: the sandbox's admin API (bulk load, faults,
-counters), the URLs the platform requests, and small drafts.
+held requests, counters), the URLs the platform requests, and small drafts.
 
 Big collections are loaded with `/_sandbox/load` (one request), never created over HTTP.
 """
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -40,6 +41,18 @@ class Admin:
     def faults(self) -> list[Json]:
         found: list[Json] = self._call("GET", "faults").json()
         return found
+
+    def held(self) -> Json:
+        """The first request a `hold` fault holds, once there is one (pytest-timeout ends a hang).
+
+        A test acts while it is held, then releases it: no window of real time to hit."""
+        while not (found := self._call("GET", "held").json()):
+            time.sleep(0.01)
+        first: Json = found[0]
+        return first
+
+    def release(self, held: Json) -> None:
+        self._call("POST", "release", {"id": held["id"]})
 
     def clear_counters(self) -> None:
         self._call("DELETE", "counters")

@@ -4,7 +4,6 @@ and our write survives, a merge that changes nothing writes nothing, and `replac
 the fields given (`setCustomType`)."""
 
 import threading
-import time
 from typing import Any
 
 import pytest
@@ -116,8 +115,8 @@ def test_a_concurrent_change_between_read_and_write_survives(
     mine = {"type": TYPE, "fields": {"segment": "gold"}}
     (created,) = upsert(platform, "customers", [customer(1, password="x", custom=mine)])
     path = f"customers/{created.id}"
-    # Hold our update at the server for a moment, and set another field meanwhile.
-    admin.fault(method="POST", path=f"/{path}$", count=1, delay=1.0)
+    # Hold our update at the server, set another field meanwhile, then let ours go on.
+    admin.fault(method="POST", path=f"/{path}$", count=1, hold=True)
     results: list[WriteResult] = []
     ours = threading.Thread(
         target=lambda: results.extend(
@@ -125,14 +124,14 @@ def test_a_concurrent_change_between_read_and_write_survives(
         )
     )
     ours.start()
-    while admin.faults():  # until the sandbox holds our POST (pytest-timeout ends a hang)
-        time.sleep(0.01)
+    held = admin.held()
     theirs = {
         "version": created.record["version"] if created.record else 1,
         "actions": [{"action": "setCustomField", "name": "tier", "value": "A"}],
     }
     platform.api.request("POST", path, json=theirs)
-    ours.join(10)
+    admin.release(held)
+    ours.join()
     (result,) = results
     assert result.outcome == "updated"
     assert platform.api.stats.statuses[409] == 1  # ours met their change, re-read, merged again

@@ -5,7 +5,6 @@ upserts written concurrently."""
 
 import asyncio
 import threading
-import time
 from collections import Counter
 from typing import Any
 
@@ -142,18 +141,18 @@ def test_a_conflict_from_a_concurrent_change_is_reread_and_reapplied(
 ) -> None:
     (created,) = upsert(platform, "customers", [customer(1, password="x", firstName="A")])
     path = f"customers/{created.id}"
-    # Hold our update at the server for a moment, and change the customer meanwhile.
-    admin.fault(method="POST", path=f"/{path}$", count=1, delay=1.0)
+    # Hold our update at the server, change the customer meanwhile, then let ours go on.
+    admin.fault(method="POST", path=f"/{path}$", count=1, hold=True)
     results: list[WriteResult] = []
     ours = threading.Thread(
         target=lambda: results.extend(upsert(platform, "customers", [customer(1, firstName="B")]))
     )
     ours.start()
-    while admin.faults():  # until the sandbox holds our POST (pytest-timeout ends a hang)
-        time.sleep(0.01)
+    held = admin.held()
     theirs = {"version": 1, "actions": [{"action": "setLastName", "lastName": "Theirs"}]}
     platform.api.request("POST", path, json=theirs)
-    ours.join(10)
+    admin.release(held)
+    ours.join()
     (result,) = results
     assert result.outcome == "updated"
     assert result.record is not None
