@@ -537,6 +537,8 @@ def test_a_webhook_run_killed_with_its_server_is_resumed_when_it_restarts(
 
     process, _ = serve(home)  # the restarted server resumes the run with its stored records
     try:
+        with opened_store(home) as store:  # and is up only once the run is claimed again
+            assert store.runs.get(run_id).status != "interrupted"
         run = finished(home, run_id)
     finally:
         process.stop()

@@ -69,20 +69,27 @@ class ThreadLauncher:
         return self._launch(
             binding.flow,
             lambda announce: runner.run(trigger=trigger, records=records, on_start=announce),
+            self.start_timeout,
         )
 
     def resume(self, run: Run) -> Launched:
-        """Continue an unfinished run (with the flow file it ran) in a thread of its own."""
+        """Continue an unfinished run (with the flow file it ran) in a thread of its own;
+        return once the run is claimed, `running` again. No sender waits for a resume, so
+        however long that takes, it is waited for: whoever then reads the run sees it resumed,
+        not still `interrupted`."""
         runner = FlowRunner.from_run(self.store, run)
+        return self._launch(
+            run.flow, lambda announce: runner.resume(run.id, on_start=announce), timeout=None
+        )
 
-        def work(announce: Callable[[Run], None]) -> Run:
-            announce(run)
-            return runner.resume(run.id)
-
-        return self._launch(run.flow, work)
-
-    def _launch(self, flow: str, work: Callable[[Callable[[Run], None]], Run]) -> Launched:
-        """Run `work(announce)` in a daemon thread; return once it announced its run."""
+    def _launch(
+        self,
+        flow: str,
+        work: Callable[[Callable[[Run], None]], Run],
+        timeout: float | None,
+    ) -> Launched:
+        """Run `work(announce)` in a daemon thread; return once it announced its run (within
+        `timeout` seconds; None: however long)."""
         announced: Future[Run] = Future()
         done: Future[Run] = Future()
 
@@ -103,7 +110,7 @@ class ThreadLauncher:
             self._threads = [t for t in self._threads if t.is_alive()]
             self._threads.append(thread)
         thread.start()
-        run = announced.result(timeout=self.start_timeout)
+        run = announced.result(timeout=timeout)
         return Launched(run.id, done, thread)
 
     def join(self, timeout: float) -> bool:

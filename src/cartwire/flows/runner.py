@@ -107,15 +107,23 @@ class FlowRunner:
             return self.given.one_page(run, work, progress)
         return self.page_loop.execute(run, progress)
 
-    def resume(self, run_id: int, progress: Progress | None = None) -> Run:
+    def resume(
+        self,
+        run_id: int,
+        progress: Progress | None = None,
+        on_start: Callable[[Run], None] | None = None,
+    ) -> Run:
         """Continue an unfinished run: a read from its last checkpoint; a run of given records
-        (webhook, retry) by writing them again, unless its one page was already committed."""
+        (webhook, retry) by writing them again, unless its one page was already committed.
+        `on_start` learns the run once it is claimed (`running` again), before the work."""
         unfinished = self.store.runs.get(run_id)
         self._check_instances(reads_source=unfinished.trigger != "webhook")
         self.lookup_tables()  # as for a new run: refused before the run is claimed
         work_on = self._given_work(unfinished)
         run = self.store.runs.claim(run_id, owner_token(os.getpid()))
         self.store.run_logs.add(run.id, "info", "resumed from its last checkpoint")
+        if on_start is not None:
+            on_start(run)
         if work_on is None:
             return self.page_loop.execute(run, progress)
         if run.checkpoint and run.checkpoint.get("done"):

@@ -36,7 +36,7 @@ from urllib.parse import quote, urlencode
 from cartwire import logs
 from cartwire.flows.background import Launched, Launcher, Records
 from cartwire.flows.catalog import FlowFile, FlowNotFound, find_by_name
-from cartwire.flows.problems import FlowInvalid
+from cartwire.flows.problems import FlowError, FlowInvalid
 from cartwire.flows.webhook_kinds import SIGNED_URL, BadPayload, WebhookKind, json_body
 from cartwire.platforms.registry import WEBHOOK, registry
 from cartwire.store import Store
@@ -135,13 +135,13 @@ def webhook_kinds(flow_file: FlowFile) -> list[str]:
 def resume_interrupted(runs: Runs, resume: Callable[[Run], Launched]) -> list[int]:
     """Resume the webhook runs a dead process left unfinished, with the records stored with
     them: their senders were answered 202 and will not deliver again. The webhook server calls
-    this as it starts; the ids of the runs resumed."""
+    this as it starts, and is up once each is `running` again; the ids of the runs resumed."""
     runs.mark_interrupted_if_dead()
     resumed = []
     for run in runs.interrupted_with_inputs():
         try:
             launched = resume(run)
-        except (StoreError, FlowInvalid) as exc:
+        except (StoreError, FlowInvalid, FlowError) as exc:  # refused before it was claimed
             log.error("could not resume webhook run %d of flow %s: %s", run.id, run.flow, exc)
             continue
         log.info("resuming webhook run %d of flow %s", run.id, run.flow)
