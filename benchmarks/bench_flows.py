@@ -89,11 +89,11 @@ from cartwire.demo import CL_INSTANCE, CT_INSTANCE, connect_sandboxes
 from cartwire.flows.catalog import find
 from cartwire.flows.runner import FlowRunner
 from cartwire.home import data_dir
-from cartwire.resources.opened_instance import Platform
 from cartwire.sandbox import manager
 from cartwire.sandbox.catalogue import Catalogue, Product
 from cartwire.sandbox.commercelayer.ratelimit import CACHEABLE_TYPES, PROFILES
 from cartwire.sandbox.seed import seed
+from cartwire.services.clients import open_platform, opener
 from cartwire.store import Store
 from cartwire.store.runs import Run
 
@@ -384,13 +384,19 @@ class Bench:
         flow_file = find(name)
         extra = {} if settle is None else {"settle": settle}
         runner = FlowRunner(
-            self.store, flow_file.flow, flow_file.text, CT_INSTANCE, CL_INSTANCE, **extra
+            self.store,
+            flow_file.flow,
+            flow_file.text,
+            CT_INSTANCE,
+            CL_INSTANCE,
+            open=opener(self.store),
+            **extra,
         )
         # Holding both instances open keeps the runner on these same shared ApiClients, whose
         # stats then count every 429 the run was answered.
         with (
-            Platform(CT_INSTANCE, self.store) as ct,
-            Platform(CL_INSTANCE, self.store) as cl,
+            open_platform(self.store, CT_INSTANCE) as ct,
+            open_platform(self.store, CL_INSTANCE) as cl,
         ):
             before = ct.api.stats.statuses[429] + cl.api.stats.statuses[429]
             sent = ct.api.stats.sent + cl.api.stats.sent

@@ -26,6 +26,7 @@ from benchmarks.cl_sandbox import Admin, commercelayer_sandbox
 from cartwire.connectors import get_connector
 from cartwire.platforms.commercelayer.writer import CommerceLayerWriter
 from cartwire.resources import Platform
+from cartwire.services.clients import open_platform
 from cartwire.store import Store
 
 INSTANCE = "bench-cl"
@@ -71,7 +72,7 @@ def main() -> None:
     with commercelayer_sandbox(args.rate_limits) as admin:
         admin.save_instance(INSTANCE)
         print(f"Commerce Layer sandbox, rate limits {args.rate_limits}")
-        with Store.open() as store, Platform(INSTANCE, store) as platform:
+        with Store.open() as store, open_platform(store, INSTANCE) as platform:
             skus = [
                 {
                     "code": f"NEW-{n:06d}",

@@ -15,6 +15,7 @@ import pytest
 from cartwire.instances import Instances, Settings
 from cartwire.resources import Platform
 from cartwire.sandbox.manager import COMMERCETOOLS, Sandbox
+from cartwire.services.clients import open_platform
 from cartwire.store import InstanceRecord, Store
 
 CT_FIELDS = ("scope", "client_id", "client_secret", "project_key", "auth_url", "api_url")
@@ -51,5 +52,5 @@ def opened(
     monkeypatch.delenv("CARTWIRE_DATABASE_URL", raising=False)
     with Store.open() as store:
         add_instance(store, sandbox, name)
-        with Platform(name, store) as platform:
+        with open_platform(store, name) as platform:
             yield platform

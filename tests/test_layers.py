@@ -113,3 +113,33 @@ def test_importing_every_module_loads_nothing_across_the_line(
     loaded = set(json.loads(done.stdout))
     assert set(names) <= loaded
     assert _forbidden(loaded, forbidden) == []
+
+
+# The shells reach the engine only through the service layer. Besides it they may use what is
+# neither engine nor shell: the log set-up and redaction (`logs`), the data directory (`home`),
+# the version (`cartwire`), and the local sandboxes (`sandbox`, a development tool of its own).
+SHELLS = (SOURCE / "cli", SOURCE / "api", SOURCE / "demo.py")
+BELOW_THE_SERVICES = tuple(
+    f"cartwire.{name}"
+    for name in (
+        "resources",
+        "http",
+        "auth",
+        "connectors",
+        "store",
+        "instances",
+        "flows",
+        "platforms",
+    )
+)
+
+
+@pytest.mark.parametrize("shell", SHELLS, ids=lambda path: path.name)
+def test_shells_import_the_engine_only_through_the_services(shell: Path) -> None:
+    paths = sorted(shell.rglob("*.py")) if shell.is_dir() else [shell]
+    offenders = {
+        str(path.relative_to(SOURCE)): found
+        for path in paths
+        if (found := _forbidden(_imports(path), BELOW_THE_SERVICES))
+    }
+    assert offenders == {}

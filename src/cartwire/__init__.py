@@ -10,20 +10,16 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from cartwire.instances.client import aconnect, connect
-    from cartwire.resources.opened_instance import open_instance as open
+    from cartwire.services.python_api import aconnect, connect
+    from cartwire.services.python_api import open_instance as open
 
 
 def __getattr__(name: str) -> Any:
     # Imported on first use so that `import cartwire` (and the CLI's start-up) stays light.
-    if name in ("connect", "aconnect"):
-        from cartwire.instances import client
+    if name in ("connect", "aconnect", "open"):
+        from cartwire.services import python_api
 
-        return getattr(client, name)
-    if name == "open":
-        from cartwire.resources.opened_instance import open_instance
-
-        return open_instance
+        return getattr(python_api, "open_instance" if name == "open" else name)
     raise AttributeError(name)
 
 

@@ -10,16 +10,17 @@ found unchanged.
 """
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from cartwire.flows.catalog import find
-from cartwire.flows.progress import Progress
-from cartwire.flows.runner import FlowRunner
-from cartwire.instances.service import Instances
 from cartwire.sandbox import manager
 from cartwire.sandbox.catalogue import Catalogue
 from cartwire.sandbox.seed import existing_records, seed
-from cartwire.store import InstanceNotFound, Store
-from cartwire.store.runs import Run
+from cartwire.services.context import Services
+from cartwire.services.progress import Progress
+from cartwire.services.runs import RunView
+
+if TYPE_CHECKING:
+    from cartwire.services.context import Store
 
 CT_INSTANCE = "sandbox-ct"
 CL_INSTANCE = "sandbox-cl"
@@ -38,20 +39,7 @@ FLOWS: tuple[tuple[str, str, str], ...] = (
 Say = Callable[[str], None]
 
 
-def _ensure_instance(instances: Instances, name: str, sandbox: manager.Sandbox) -> None:
-    """Add (or, after a sandbox restart with new credentials, update) a sandbox instance."""
-    given = dict(sandbox.credentials)  # the sandbox hands out exactly the connector's fields
-    try:
-        current = instances.get(name)
-    except InstanceNotFound:
-        instances.add(sandbox.platform, name, given)
-        return
-    if {**current.settings, **current.secrets}.items() >= given.items():
-        return
-    instances.update(name, given)
-
-
-def prepare(store: Store, products: int, say: Say) -> None:
+def prepare(store: "Store", products: int, say: Say) -> None:
     """Sandboxes up, seeded once, instances added, bindings saved."""
     state = manager.up()
     ct, cl = state[manager.COMMERCETOOLS], state[manager.COMMERCELAYER]
@@ -66,19 +54,21 @@ def prepare(store: Store, products: int, say: Say) -> None:
     connect_sandboxes(store, ct, cl)
 
 
-def connect_sandboxes(store: Store, ct: manager.Sandbox, cl: manager.Sandbox) -> None:
-    """The two sandbox instances and the default bindings of the flows. The lookup tables the
-    flows read are derived from the Commerce Layer sandbox as each run starts, as for any
-    other pair of instances (the prebuilt flows' `lookups:`)."""
-    instances = Instances(store)
-    _ensure_instance(instances, CT_INSTANCE, ct)
-    _ensure_instance(instances, CL_INSTANCE, cl)
+def connect_sandboxes(store: "Store", ct: manager.Sandbox, cl: manager.Sandbox) -> None:
+    """The two sandbox instances (added, or updated after a sandbox restart with new
+    credentials) and the default bindings of the flows. The lookup tables the flows read are
+    derived from the Commerce Layer sandbox as each run starts, as for any other pair of
+    instances (the prebuilt flows' `lookups:`)."""
+    service = Services(store)
+    for name, sandbox in ((CT_INSTANCE, ct), (CL_INSTANCE, cl)):
+        # the sandbox hands out exactly the connector's fields
+        service.instances.ensure(sandbox.platform, name, dict(sandbox.credentials))
     for flow, source, destination in FLOWS:
-        store.bindings.bind(flow, source, destination)
+        service.flows.enable(flow, source, destination)
 
 
-def run_flow(store: Store, name: str, source: str, destination: str, progress: Progress) -> Run:
+def run_flow(
+    store: "Store", name: str, source: str, destination: str, progress: Progress
+) -> RunView:
     """One prebuilt flow between the two sandbox instances."""
-    flow_file = find(name)
-    runner = FlowRunner(store, flow_file.flow, flow_file.text, source, destination)
-    return runner.run(progress=progress)
+    return Services(store).flows.prepare_run(name, source, destination).run(progress=progress)

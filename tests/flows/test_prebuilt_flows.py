@@ -210,12 +210,15 @@ def test_a_stopped_first_run_leaves_no_cursor_to_skip_from(world: World) -> None
     from cartwire.flows.progress import Update
     from cartwire.flows.runner import FlowRunner
     from cartwire.flows.validation import load_flow
+    from cartwire.services.clients import opener
 
     document = yaml.safe_load(find("ct-products-to-cl-skus").text)
     document["source"]["page_size"] = 10
     text = yaml.safe_dump(document)
     runs = world.store.runs
-    runner = FlowRunner(world.store, load_flow(text), text, CT_INSTANCE, CL_INSTANCE)
+    runner = FlowRunner(
+        world.store, load_flow(text), text, CT_INSTANCE, CL_INSTANCE, open=opener(world.store)
+    )
     started: list[int] = []
 
     def stop_after_the_first_page(update: Update) -> None:

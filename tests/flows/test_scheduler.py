@@ -20,10 +20,11 @@ import pytest
 from sqlalchemy import select
 
 from cartwire.flows import load_flow
-from cartwire.flows.background import Launched, ThreadLauncher
+from cartwire.flows.background import Launched
 from cartwire.flows.catalog import FlowFile, FlowNotFound
 from cartwire.flows.scheduler import Scheduler, latest_slot, next_slot, schedules
 from cartwire.sandbox.manager import Sandbox
+from cartwire.services.launcher import ThreadLauncher
 from cartwire.store import Store
 from cartwire.store.bindings import Binding
 from cartwire.store.engine import Sessions

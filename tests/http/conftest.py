@@ -8,6 +8,7 @@ import pytest
 from cartwire.instances import Settings
 from cartwire.resources import Platform
 from cartwire.sandbox.manager import Sandbox
+from cartwire.services import clients
 from cartwire.store import Store
 from tests.platforms.commercelayer import conftest as commercelayer
 from tests.sandbox_instances import add_instance
@@ -37,7 +38,7 @@ def open_platform(store: Store) -> Iterator[Opener]:
         name = name or sandbox.platform
         if name not in store.instances.names():
             add_instance(store, sandbox, name, Settings(**settings))  # type: ignore[arg-type]
-        platform = Platform(name, store)
+        platform = clients.open_platform(store, name)
         opened.append(platform)
         return platform
 

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+import cartwire
 from cartwire.http.client import ApiClient, RetryPolicy, retry_after
 from cartwire.http.errors import (
     CORRELATION_HEADER,
@@ -26,7 +27,6 @@ from cartwire.http.errors import (
     Unreachable,
     error_from_response,
 )
-from cartwire.resources import Platform
 from cartwire.sandbox.manager import Sandbox
 from tests.http.conftest import Opener
 from tests.http.local_server import serve
@@ -351,7 +351,7 @@ def test_the_async_twin_retries_alike(ct: Sandbox, ct_api: ApiClient) -> None:
 
 def test_platforms_of_one_instance_share_one_client(ct: Sandbox, open_platform: Opener) -> None:
     first = open_platform(ct, "one")
-    second = Platform("one")
+    second = cartwire.open("one")
     try:
         assert second.api is first.api
         assert open_platform(ct, "other").api is not first.api

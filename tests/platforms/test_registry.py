@@ -23,7 +23,6 @@ from cartwire.platforms.registry import (
     PAGINATOR,
     THROTTLE,
     WEBHOOK,
-    WRITE_OPTIONS,
     WRITER,
     Kind,
     Registry,
@@ -41,7 +40,6 @@ KINDS: list[Kind[Any]] = [
     ERROR_CLASSIFIER,
     MONEY_READER,
     WEBHOOK,
-    WRITE_OPTIONS,
     CONNECTOR_FILE,
     FLOW_FILE,
 ]
@@ -174,64 +172,6 @@ def test_an_unknown_strategy_fails_as_the_file_loads(
     with pytest.raises(ConnectorError) as caught:
         connectors()
     assert str(caught.value) == expected
-    done = run_cli(tmp_path, "connectors", "list")
-    assert done.returncode != 0
-    assert expected in done.stderr
-
-
-def written_with(strategy: str, options: str) -> str:
-    """The test connector, its endpoint written by `strategy` with `options` (YAML flow)."""
-    return connector(write=strategy).replace(
-        f"write: {{strategy: {strategy}}}", f"write: {{strategy: {strategy}, options: {options}}}"
-    )
-
-
-@pytest.mark.parametrize(
-    ("text", "problem"),
-    [
-        (
-            written_with("rest", "{update_method: POST}"),
-            "endpoint 'orders': write.options.update_method: expected one of PATCH, PUT, "
-            "got 'POST'",
-        ),
-        (
-            written_with("rest", "{lookup_values: 0}"),
-            "endpoint 'orders': write.options.lookup_values: expected a whole number of at least "
-            "1, got 0",
-        ),
-        (
-            written_with("jsonapi", "{type: orders}"),
-            "endpoint 'orders': the jsonapi writer reads records as JSON:API resources; set "
-            "`format: jsonapi` on the endpoint",
-        ),
-        (
-            written_with("commercelayer", "{bulk_treshold: 5}"),
-            "endpoint 'orders': write.options: the commercelayer writer has no option "
-            "'bulk_treshold' (known: bulk_threshold, concurrency, ",
-        ),
-        (
-            written_with("commercelayer", "{importable: yes please}"),
-            "endpoint 'orders': write.options.importable: expected true or false, got 'yes please'",
-        ),
-        (
-            written_with("ct_products", "{conflict_retries: -1}"),
-            "endpoint 'orders': write.options.conflict_retries: expected a whole number of at "
-            "least 0, got -1",
-        ),
-    ],
-    ids=["rest-choice", "rest-count", "jsonapi-format", "cl-unknown", "cl-flag", "ct-count"],
-)
-def test_bad_write_options_fail_as_the_file_loads(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, problem: str
-) -> None:
-    """Checked by the strategy's registered reader, the one its writer reads them with, before
-    any writer is built (and without importing one: see the subprocess test above)."""
-    path = user_file(tmp_path, text)
-    expected = f"{path}: {problem}"
-    monkeypatch.setenv("CARTWIRE_HOME", str(tmp_path))
-    with pytest.raises(ConnectorError) as caught:
-        connectors()
-    assert str(caught.value).startswith(expected)
     done = run_cli(tmp_path, "connectors", "list")
     assert done.returncode != 0
     assert expected in done.stderr

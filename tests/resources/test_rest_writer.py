@@ -4,7 +4,7 @@ add`, records read with `cartwire get`, upserted by a flow, a re-run that writes
 run showing a change field by field, and the change written by one PATCH of just that. Every
 count is the server's. Then the writer's own rules through `Platform.upsert`: PUT, several
 records under one key, a record without a key, records sharing a key, a create that finds its
-key just taken, lookups without lists, and options refused by name as the file loads."""
+key just taken, lookups without lists, and options refused by name."""
 
 import json
 import re
@@ -15,12 +15,10 @@ from typing import Any
 import pytest
 import yaml
 
-from cartwire.connectors import ConnectorError, connectors
-from cartwire.resources import open_instance
 from cartwire.resources.writer import Change
+from cartwire.services.python_api import open_instance
 from tests.resources.example_api import Stockroom, catalogue, serve_stockroom
 from tests.resources.stockroom_home import add_instance, cli, run_flow, stockroom_home
-from tests.support import run_cli
 
 PRODUCTS = 120  # three source pages of 50; three lookups of up to 50 SKUs
 
@@ -239,14 +237,10 @@ def test_a_lookup_repeats_the_parameter_when_the_api_takes_no_lists(
         ({"lookup_values": 0}, "write.options.lookup_values: expected a whole number of at least"),
     ],
 )
-def test_an_unknown_or_wrong_option_is_refused_naming_it_as_the_file_loads(
+def test_an_unknown_or_wrong_option_is_refused_naming_it(
     rooms: tuple[Path, str, Stockroom, Stockroom], options: dict[str, Any], message: str
 ) -> None:
     home, _, _, _ = rooms
     connector_with(home, **options)
-    with pytest.raises(ConnectorError, match=re.escape(message)):
-        connectors()
-    done = run_cli(home, "connectors", "list")
-    assert done.returncode != 0
-    assert f"{home / 'connectors' / 'stockroom.yaml'}: " in done.stderr
-    assert message in done.stderr
+    with open_instance("shop") as platform, pytest.raises(ValueError, match=re.escape(message)):
+        platform.writer("products")

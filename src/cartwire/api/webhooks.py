@@ -1,6 +1,6 @@
 """The webhook receiver as an ASGI app: `POST /webhooks/{flow}` (and `GET /healthz`).
 
-Only the HTTP around `cartwire.flows.webhooks.WebhookReceiver`, which makes every decision:
+Only the HTTP around the service layer's `WebhookIntake`, which makes every decision:
 reading the raw body (the signature is over its exact bytes, so it is never re-serialized),
 a size cap, and running the receiver (which touches the database) off the event loop.
 On shutdown the webhook runs still going get `grace` seconds to finish their records; on
@@ -9,6 +9,7 @@ startup the webhook runs a dead server left unfinished are resumed.
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -17,14 +18,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from cartwire.flows.background import ThreadLauncher
-from cartwire.flows.webhooks import WebhookReceiver, resume_interrupted
-from cartwire.store import Store
+from cartwire.services.context import Services
+from cartwire.services.webhooks import WebhookIntake
+
+if TYPE_CHECKING:
+    from cartwire.services.context import Store
 
 # Commerce Layer documents are small; this only keeps a stray upload from filling memory.
 MAX_BODY = 5 * 1024 * 1024
-# Commerce Layer gives up after 5 s: answer well before, even if the store is slow.
-START_TIMEOUT = 4.0
 
 
 class _TooLarge(Exception):
@@ -43,30 +44,27 @@ async def _body(request: Request) -> bytes:
     return bytes(body)
 
 
-def create_app(store: Store | None = None, *, grace: float = 30.0) -> Starlette:
+def create_app(store: "Store | None" = None, *, grace: float = 30.0) -> Starlette:
     """The app; it opens the default store at startup unless given one."""
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        opened = store or Store.open()
-        launcher = ThreadLauncher(opened, start_timeout=START_TIMEOUT)
-        app.state.receiver = receiver = WebhookReceiver(opened, launcher)
-        await run_in_threadpool(resume_interrupted, receiver.runs, launcher.resume)
-        try:
-            yield
-        finally:
-            await run_in_threadpool(launcher.join, grace)
-            if store is None:
-                opened.close()
+        with Services(store) as service:
+            app.state.intake = intake = WebhookIntake(service.store)
+            await run_in_threadpool(intake.start)
+            try:
+                yield
+            finally:
+                await run_in_threadpool(intake.stop, grace)
 
     async def receive(request: Request) -> JSONResponse:
         try:
             body = await _body(request)
         except _TooLarge:
             return JSONResponse({"error": f"body larger than {MAX_BODY} bytes"}, 413)
-        receiver: WebhookReceiver = request.app.state.receiver
+        intake: WebhookIntake = request.app.state.intake
         reply = await run_in_threadpool(
-            receiver.receive,
+            intake.receive,
             request.path_params["flow"],
             body,
             request.headers,

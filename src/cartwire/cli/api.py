@@ -4,13 +4,21 @@ platform and for scripts. The token is cached across calls, so repeated calls re
 import json
 from typing import Annotated
 
-import httpx
 import typer
 
-from cartwire.auth import AuthError
-from cartwire.cli.common import FAILED, USAGE, err, errors_as_messages, fail
-from cartwire.instances import connect
-from cartwire.store import InstanceNotFound
+from cartwire.cli.common import FAILED, USAGE, Handlers, err, errors_as_messages, fail, services
+
+
+def _handlers() -> Handlers:
+    import httpx  # the request's own errors, caught as they are
+
+    from cartwire.services.errors import AuthError, InstanceNotFound
+
+    return {
+        InstanceNotFound: lambda exc: fail(str(exc), USAGE),
+        AuthError: lambda exc: fail(str(exc), FAILED),
+        httpx.TransportError: lambda exc: fail(f"{type(exc).__name__}: {exc}", FAILED),
+    }
 
 
 def api(
@@ -23,12 +31,7 @@ def api(
     ] = "application/json",
 ) -> None:
     """Send one request with the instance's credentials and print the JSON answer."""
-    handlers = {
-        InstanceNotFound: lambda exc: fail(str(exc), USAGE),
-        AuthError: lambda exc: fail(str(exc), FAILED),
-        httpx.TransportError: lambda exc: fail(f"{type(exc).__name__}: {exc}", FAILED),
-    }
-    with errors_as_messages(handlers), connect(instance) as client:
+    with errors_as_messages(_handlers), services().connect(instance) as client:
         headers = {"Content-Type": content_type} if data is not None else {}
         response = client.request(method.upper(), path.lstrip("/"), content=data, headers=headers)
     try:

@@ -1,7 +1,7 @@
 """The `cartwire` command line: a thin shell over the engine and the sandboxes."""
 
 from dataclasses import replace
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -25,14 +25,14 @@ from cartwire.cli.common import (
     errors_as_messages,
     fail,
     out,
+    services,
     show_warnings,
 )
 from cartwire.cli.progress import progress_bar
 from cartwire.cli.tables import WideOption, print_table
-from cartwire.demo import FLOWS, prepare, run_flow
-from cartwire.sandbox.processes import SandboxError
-from cartwire.store import Store
-from cartwire.store.runs import Run
+
+if TYPE_CHECKING:
+    from cartwire.services.runs import RunView
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -80,11 +80,14 @@ def demo(
     as_json: JsonOption = False,
 ) -> None:
     """Sandboxes up and seeded, two instances, the prebuilt flows run between them."""
-    with errors_as_messages(flows.HANDLERS | {SandboxError: lambda exc: fail(str(exc))}):
-        store = Store.open()
+    from cartwire.demo import FLOWS, prepare, run_flow
+    from cartwire.sandbox.processes import SandboxError
+
+    with errors_as_messages(lambda: flows.handlers() | {SandboxError: lambda exc: fail(str(exc))}):
+        store = services().store
         say = (lambda _text: None) if as_json else out.print
         prepare(store, products, say)
-        done: list[tuple[str, Run]] = []
+        done: list[tuple[str, RunView]] = []
         for name, source, destination in FLOWS:
             with progress_bar(not as_json, name) as update:
                 done.append((name, run_flow(store, name, source, destination, update)))

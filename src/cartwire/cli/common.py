@@ -5,13 +5,16 @@ import json
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from cartwire.logs import RedactingFilter
+
+if TYPE_CHECKING:
+    from cartwire.services.context import Services
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -59,15 +62,27 @@ def emit_json(document: Any) -> None:
     print(json.dumps(document, indent=2, ensure_ascii=False, default=str))
 
 
+Handlers = dict[type[Exception], Callable[[Exception], typer.Exit]]
+
+
 @contextmanager
-def errors_as_messages(
-    handlers: dict[type[Exception], Callable[[Exception], typer.Exit]],
-) -> Iterator[None]:
-    """Map the exception types a command expects to clean exits; anything else still raises."""
+def errors_as_messages(handlers: Callable[[], Handlers]) -> Iterator[None]:
+    """Map the exception types a command expects to clean exits; anything else still raises.
+
+    `handlers` is called only once something was raised, so the engine's exception types (and
+    the engine with them) are imported only when there is an error to name."""
     try:
         yield
-    except tuple(handlers) as exc:
-        for kind, handle in handlers.items():
+    except Exception as exc:
+        for kind, handle in handlers().items():
             if isinstance(exc, kind):
                 raise handle(exc) from None
         raise
+
+
+def services() -> "Services":
+    """The service layer, loaded when a command first needs it: `--help` and the commands that
+    only read files never import the store or the HTTP stack."""
+    from cartwire.services.context import Services
+
+    return Services()

@@ -1,17 +1,19 @@
 """`cartwire connectors list|show`: what each connector asks for and how it authenticates."""
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from cartwire.cli.common import USAGE, JsonOption, emit_json, fail, out
 from cartwire.cli.tables import Column, WideOption, print_table
-from cartwire.connectors import Connector, ConnectorError, connectors, get_connector
+
+if TYPE_CHECKING:
+    from cartwire.services.connectors import Connector
 
 app = typer.Typer(no_args_is_help=True, help="Connectors: the platforms cartwire can talk to.")
 
 
-def describe(connector: Connector) -> dict[str, Any]:
+def describe(connector: "Connector") -> dict[str, Any]:
     return {
         "name": connector.name,
         "title": connector.title,
@@ -47,17 +49,14 @@ def describe(connector: Connector) -> dict[str, Any]:
 @app.command("list")
 def list_(as_json: JsonOption = False, wide: WideOption = False) -> None:
     """The installed connectors."""
+    from cartwire.services import connectors as catalogue
+
     try:
-        found = connectors()
-    except ConnectorError as exc:
+        found = catalogue.list_connectors()
+    except catalogue.ConnectorError as exc:
         raise fail(str(exc), USAGE) from None
     if as_json:
-        emit_json(
-            [
-                {"name": c.name, "title": c.title, "description": c.description}
-                for c in found.values()
-            ]
-        )
+        emit_json([{"name": c.name, "title": c.title, "description": c.description} for c in found])
         return
     print_table(
         (
@@ -68,7 +67,7 @@ def list_(as_json: JsonOption = False, wide: WideOption = False) -> None:
         ),
         [
             [c.name, c.title, ", ".join(m.name for m in c.auth_methods), c.description]
-            for c in found.values()
+            for c in found
         ],
         wide=wide,
     )
@@ -91,9 +90,11 @@ def show(
     wide: WideOption = False,
 ) -> None:
     """A connector's auth methods, credential fields and URLs."""
+    from cartwire.services import connectors as catalogue
+
     try:
-        connector = get_connector(name)
-    except ConnectorError as exc:
+        connector = catalogue.get(name)
+    except catalogue.ConnectorError as exc:
         raise fail(str(exc), USAGE) from None
     if as_json:
         emit_json(describe(connector))

@@ -4,7 +4,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -19,22 +19,15 @@ from cartwire.cli.common import (
     errors_as_messages,
     fail,
     out,
+    services,
 )
-from cartwire.cli.progress import progress_bar
+from cartwire.cli.progress import DRY_RUN_COUNTS, progress_bar
 from cartwire.cli.tables import Column, WideOption, print_table
-from cartwire.flows import FlowInvalid, Problem, load_flow, preview, validate
-from cartwire.flows.catalog import FlowFile, FlowNotFound, available, find
-from cartwire.flows.problems import FlowError
-from cartwire.flows.run_endings import RunInterrupted
-from cartwire.flows.runner import FlowRunner
-from cartwire.flows.tables import TableCheck
-from cartwire.flows.tables import check as check_tables
-from cartwire.http.errors import ApiError
-from cartwire.store import InstanceNotFound, Store
-from cartwire.store.errors import StoreError
-from cartwire.store.planned_writes import PlannedWrite
-from cartwire.store.run_failures import FailureGroup
-from cartwire.store.runs import Run
+
+if TYPE_CHECKING:
+    from cartwire.services.context import Services
+    from cartwire.services.runs import DryRunChanges, FailureGroupView, RunView
+    from cartwire.services.validation import FlowValidation
 
 app = typer.Typer(no_args_is_help=True, help="Flows: declared syncs between instances.")
 runs_app = typer.Typer(no_args_is_help=True, help="Runs of flows: history, stop, resume, retry.")
@@ -44,23 +37,25 @@ SUMMARY_GROUPS = 5  # failure reasons a run's summary lists
 
 
 def _invalid(exc: Exception) -> typer.Exit:
-    assert isinstance(exc, FlowInvalid)
-    for problem in exc.problems:
+    for problem in getattr(exc, "problems", []):  # FlowInvalid's
         err.print(f"[red]error:[/red] {problem}", soft_wrap=True)
     return typer.Exit(USAGE)
 
 
-HANDLERS: dict[type[Exception], Callable[[Exception], typer.Exit]] = {
-    FlowInvalid: _invalid,
-    FlowNotFound: lambda exc: fail(str(exc), USAGE),
-    FlowError: lambda exc: fail(str(exc), USAGE),
-    InstanceNotFound: lambda exc: fail(str(exc), USAGE),
-    StoreError: lambda exc: fail(str(exc), FAILED),
-    ApiError: lambda exc: fail(str(exc), FAILED),
-}
+def handlers() -> dict[type[Exception], Callable[[Exception], typer.Exit]]:
+    from cartwire.services import errors
+
+    return {
+        errors.FlowInvalid: _invalid,
+        errors.FlowNotFound: lambda exc: fail(str(exc), USAGE),
+        errors.FlowError: lambda exc: fail(str(exc), USAGE),
+        errors.InstanceNotFound: lambda exc: fail(str(exc), USAGE),
+        errors.StoreError: lambda exc: fail(str(exc), FAILED),
+        errors.ApiError: lambda exc: fail(str(exc), FAILED),
+    }
 
 
-def run_document(run: Run) -> dict[str, Any]:
+def run_document(run: "RunView") -> dict[str, Any]:
     return {
         "run_id": run.id,
         "flow": run.flow,
@@ -79,7 +74,7 @@ def run_document(run: Run) -> dict[str, Any]:
     }
 
 
-def summary(run: Run) -> dict[str, Any]:
+def summary(run: "RunView") -> dict[str, Any]:
     """Exactly the `--json` shape users script against."""
     return {
         "run_id": run.id,
@@ -90,44 +85,30 @@ def summary(run: Run) -> dict[str, Any]:
     }
 
 
-def _planned_document(writes: list[PlannedWrite], omitted: int) -> dict[str, Any]:
+def _planned_document(changes: "DryRunChanges") -> dict[str, Any]:
     """A dry run's kept changes (`changes`) and how many records' changes were not kept."""
-    return {"changes": preview.entries(writes), "changes_omitted": omitted}
+    return {"changes": changes.entries, "changes_omitted": changes.omitted}
 
 
-def _print_planned(writes: list[PlannedWrite], omitted: int) -> None:
-    for write in writes:
-        for line in preview.lines(write):
-            out.print(line, soft_wrap=True, markup=False, highlight=False)
-    if omitted:
+def _print_planned(changes: "DryRunChanges") -> None:
+    for line in changes.lines:
+        out.print(line, soft_wrap=True, markup=False, highlight=False)
+    if changes.omitted:
         out.print(
-            f"… and {omitted:,} more records that would change (a dry run keeps the first "
-            f"{len(writes):,}; preview fewer with --limit N)"
+            f"… and {changes.omitted:,} more records that would change (a dry run keeps the "
+            f"first {changes.records:,}; preview fewer with --limit N)"
         )
 
 
 def _counts_text(counts: dict[str, int], dry_run: bool, sep: str = ", ") -> str:
     """Counts as a person reads them; a dry run wrote nothing, so it says what it would do."""
-    names = preview.DRY_RUN_COUNTS if dry_run else {}
+    names = DRY_RUN_COUNTS if dry_run else {}
     return sep.join(f"{names.get(k, k)} {counts.get(k, 0):,}" for k in COUNT_KEYS)
 
 
-def _bound(
-    store: Store, flow_file: FlowFile, source: str | None, destination: str | None
-) -> tuple[str, str]:
-    binding = store.bindings.get(flow_file.flow.name)
-    source = source or (binding.source if binding else None)
-    destination = destination or (binding.destination if binding else None)
-    if not source or not destination:
-        raise FlowError(
-            f"flow {flow_file.flow.name!r} has no instances bound: give --source and "
-            f"--destination, or save a default with `cartwire flows enable {flow_file.flow.name} "
-            "--source NAME --destination NAME`"
-        )
-    return source, destination
-
-
-def _print_run(run: Run, as_json: bool, store: Store, every_reason: bool = False) -> None:
+def _print_run(
+    run: "RunView", as_json: bool, service: "Services", every_reason: bool = False
+) -> None:
     """The run's counts and error, then its failures grouped by reason: the most frequent
     few, or `every_reason`."""
     if as_json:
@@ -140,14 +121,14 @@ def _print_run(run: Run, as_json: bool, store: Store, every_reason: bool = False
     out.print(f"run {run.id} [{colour}]{run.status}[/{colour}]{what}: {counts}")
     if run.error:
         out.print(f"error: {run.error}", soft_wrap=True, markup=False)
-    groups = store.run_failures.groups(run.id) if run.counts.get("failed") else []
+    groups = service.runs.failure_groups(run.id) if run.counts.get("failed") else []
     for group in groups if every_reason else groups[:SUMMARY_GROUPS]:
         _print_group(group)
     if not every_reason and len(groups) > SUMMARY_GROUPS:
         out.print(f"… {len(groups) - SUMMARY_GROUPS:,} more reasons: `cartwire runs show {run.id}`")
 
 
-def _print_group(group: FailureGroup) -> None:
+def _print_group(group: "FailureGroupView") -> None:
     """`3 skus failed (VALIDATION_ERROR): code has already been taken; keys: A, B, C, …`."""
     code = f" ({group.code})" if group.code else ""
     keys = ", ".join(k if k is not None else "(no key)" for k in group.keys)
@@ -163,20 +144,22 @@ def _print_group(group: FailureGroup) -> None:
 def _resumable_on_ctrl_c(as_json: bool) -> Iterator[None]:
     """Ctrl-C ends the run as `interrupted` (the runner records it): say how to go on, and
     exit as an interrupted program does (128 + SIGINT)."""
+    from cartwire.services.errors import RunInterrupted
+
     try:
         yield
     except RunInterrupted as stopped:
-        store = Store.open()
-        _print_run(store.runs.get(stopped.run_id), as_json, store)
+        service = services()
+        _print_run(service.runs.get(stopped.run_id), as_json, service)
         err.print(f"interrupted; resume with `cartwire runs resume {stopped.run_id}`", markup=False)
         raise typer.Exit(INTERRUPTED) from None
 
 
-def _limited(run: Run) -> str:
+def _limited(run: "RunView") -> str:
     return f"limited to {run.limit:,} records" if run.limit is not None else ""
 
 
-def _exit_for(run: Run) -> None:
+def _exit_for(run: "RunView") -> None:
     if run.status not in ("succeeded",):
         raise typer.Exit(FAILED)
 
@@ -194,15 +177,15 @@ def validate_cmd(
     tables it reads are ready. Exit 2: the file has problems; 1: a lookup table is not ready."""
     if not file.is_file():
         raise fail(f"no flow file at {file}", USAGE)
-    problems = validate(file)
-    with errors_as_messages(HANDLERS):
-        found = check_tables(load_flow(file), destination) if not problems else None
+    with errors_as_messages(handlers):
+        checked = services().validate_flow(file, destination)
+    found = checked.lookups
     not_ready = found is not None and not all(t.ok for t in found.tables)
-    code = USAGE if problems else FAILED if not_ready else 0
+    code = USAGE if checked.problems else FAILED if not_ready else 0
     if as_json:
-        emit_json(validation_document(file, problems, found))
+        emit_json(validation_document(file, checked))
         raise typer.Exit(code)
-    for problem in problems:
+    for problem in checked.problems:
         err.print(f"[red]error:[/red] {problem}", soft_wrap=True)
     if found is not None:
         out.print(f"{file}: valid", soft_wrap=True, markup=False)
@@ -210,33 +193,26 @@ def validate_cmd(
             err.print(f"lookup tables not checked: {found.unchecked}", soft_wrap=True, markup=False)
         for table in found.tables:
             (out if table.ok else err).print(
-                table.note if table.ok else f"error: {table.note}", soft_wrap=True, markup=False
+                table.message if table.ok else f"error: {table.message}",
+                soft_wrap=True,
+                markup=False,
             )
     raise typer.Exit(code)
 
 
-def validation_document(
-    file: Path, problems: list[Problem], found: TableCheck | None
-) -> dict[str, Any]:
+def validation_document(file: Path, checked: "FlowValidation") -> dict[str, Any]:
     """`flows validate --json`: the file's problems, then the lookup tables' findings."""
+    found = checked.lookups
     return {
         "file": str(file),
-        "valid": not problems,
-        "problems": [{"path": p.path, "message": p.message, "line": p.line} for p in problems],
+        "valid": checked.valid,
+        "problems": [
+            {"path": p.path, "message": p.message, "line": p.line} for p in checked.problems
+        ],
         "lookups": {
             "checked": found is not None and found.unchecked is None,
             "reason": "the file has problems" if found is None else found.unchecked,
-            "tables": [
-                {
-                    "table": t.table,
-                    "status": t.status,
-                    "entries": len(t.entries),
-                    "source": t.source,
-                    "ok": t.ok,
-                    "message": t.note,
-                }
-                for t in (found.tables if found else [])
-            ],
+            "tables": [t.model_dump() for t in (found.tables if found else [])],
         },
     }
 
@@ -244,18 +220,17 @@ def validation_document(
 @app.command("list")
 def list_cmd(as_json: JsonOption = False, wide: WideOption = False) -> None:
     """Prebuilt and user flows, with their default bindings."""
-    with errors_as_messages(HANDLERS):
-        flows = available()
-        bindings = {b.flow: b for b in Store.open().bindings.all()}
+    with errors_as_messages(handlers):
+        flows = services().flows.all()
     rows: list[dict[str, Any]] = []
     cells: list[list[str]] = []
-    for name, flow_file in flows.items():
-        binding = bindings.get(name)
+    for flow in flows:
+        binding = flow.binding
         rows.append(
             {
-                "name": name,
-                "origin": flow_file.origin,
-                "description": flow_file.flow.description,
+                "name": flow.name,
+                "origin": flow.origin,
+                "description": flow.description,
                 "source": binding.source if binding else None,
                 "destination": binding.destination if binding else None,
                 "enabled": binding.enabled if binding else False,
@@ -263,7 +238,7 @@ def list_cmd(as_json: JsonOption = False, wide: WideOption = False) -> None:
         )
         bound = f"{binding.source} → {binding.destination}" if binding else ""
         enabled = "yes" if binding and binding.enabled else ""
-        cells.append([name, flow_file.origin, bound, enabled, flow_file.flow.description])
+        cells.append([flow.name, flow.origin, bound, enabled, flow.description])
     if as_json:
         emit_json(rows)
     else:
@@ -282,8 +257,8 @@ FLOW_COLUMNS = (
 @app.command()
 def show(flow: str, as_json: JsonOption = False) -> None:
     """A flow's file as cartwire understood it."""
-    with errors_as_messages(HANDLERS):
-        flow_file = find(flow)
+    with errors_as_messages(handlers):
+        flow_file = services().flows.get(flow)
     if as_json:
         emit_json({"origin": flow_file.origin, **flow_file.flow.model_dump(mode="json")})
     else:
@@ -299,14 +274,10 @@ def enable(
     as_json: JsonOption = False,
 ) -> None:
     """Save a default binding so `flows run` and the scheduler need no instance names."""
-    with errors_as_messages(HANDLERS):
-        flow_file = find(flow)
-        store = Store.open()
-        for name in (source, destination):
-            store.instances.get(name)
-        binding = store.bindings.bind(flow_file.flow.name, source, destination)
+    with errors_as_messages(handlers):
+        binding = services().flows.enable(flow, source, destination)
     if as_json:
-        emit_json(binding.__dict__)
+        emit_json(binding.model_dump())
     else:
         out.print(f"{binding.flow}: {source} → {destination}, enabled")
 
@@ -314,12 +285,8 @@ def enable(
 @app.command()
 def disable(flow: str, as_json: JsonOption = False) -> None:
     """Keep the binding but stop the scheduler and webhooks from running the flow."""
-    with errors_as_messages(HANDLERS):
-        store = Store.open()
-        binding = store.bindings.get(flow)
-        if binding is None:
-            raise FlowNotFound(f"flow {flow!r} has no binding")
-        store.bindings.bind(flow, binding.source, binding.destination, enabled=False)
+    with errors_as_messages(handlers):
+        services().flows.disable(flow)
     if as_json:
         emit_json({"flow": flow, "enabled": False})
     else:
@@ -340,27 +307,25 @@ def run(
     as_json: JsonOption = False,
 ) -> None:
     """Run a flow in this process, with progress bars and a summary."""
-    with errors_as_messages(HANDLERS):
-        flow_file = find(flow)
-        store = Store.open()
-        bound = _bound(store, flow_file, source, destination)
-        runner = FlowRunner(store, flow_file.flow, flow_file.text, *bound)
-        for table in runner.lookup_tables() if not as_json else []:
-            err.print(table.note, soft_wrap=True, markup=False)
-        if not full and (change := runner.mapping_change()):
+    with errors_as_messages(handlers):
+        service = services()
+        prepared = service.flows.prepare_run(flow, source, destination)
+        for note in prepared.lookup_notes() if not as_json else []:
+            err.print(note, soft_wrap=True, markup=False)
+        if not full and (change := prepared.mapping_change()):
             err.print(change, soft_wrap=True)
         with (
             _resumable_on_ctrl_c(as_json),
-            progress_bar(not as_json, flow_file.flow.name, dry_run) as update,
+            progress_bar(not as_json, prepared.flow, dry_run) as update,
         ):
-            result = runner.run(full=full, dry_run=dry_run, progress=update, limit=limit)
-        planned = preview.kept(store, result) if result.dry_run else None
+            result = prepared.run(full=full, dry_run=dry_run, progress=update, limit=limit)
+        changes = prepared.changes(result)
         if as_json:
-            emit_json({**summary(result), **(_planned_document(*planned) if planned else {})})
+            emit_json({**summary(result), **(_planned_document(changes) if changes else {})})
         else:
-            if planned is not None:
-                _print_planned(*planned)
-            _print_run(result, False, store)
+            if changes is not None:
+                _print_planned(changes)
+            _print_run(result, False, service)
     _exit_for(result)
 
 
@@ -375,10 +340,8 @@ def runs_list(
     wide: WideOption = False,
 ) -> None:
     """Recent runs, newest first."""
-    with errors_as_messages(HANDLERS):
-        runs = Store.open().runs
-        runs.mark_interrupted_if_dead()
-        found = runs.recent(flow, limit)
+    with errors_as_messages(handlers):
+        found = services().runs.all(flow, limit)
     if as_json:
         emit_json([run_document(r) for r in found])
         return
@@ -398,7 +361,7 @@ RUN_COLUMNS = (
 )
 
 
-def run_row(run: Run) -> list[str]:
+def run_row(run: "RunView") -> list[str]:
     duration = run.duration
     return [
         str(run.id),
@@ -420,37 +383,39 @@ def _at(moment: datetime | None) -> str:
 @runs_app.command("show")
 def runs_show(run_id: int, as_json: JsonOption = False) -> None:
     """One run: counts, log lines and its failures grouped by reason, with their keys."""
-    with errors_as_messages(HANDLERS):
-        store = Store.open()
-        found = store.runs.get(run_id)
-        logs = store.run_logs.of(run_id)
-        planned = preview.kept(store, found) if found.dry_run else None
+    with errors_as_messages(handlers):
+        service = services()
+        found = service.runs.get(run_id)
+        logs = service.runs.logs(run_id)
+        changes = service.runs.changes(run_id)
         if as_json:
             emit_json(
                 {
                     **run_document(found),
                     "logs": [
-                        {"at": at.isoformat(), "level": level, "message": m}
-                        for at, level, m in logs
+                        {"at": line.at.isoformat(), "level": line.level, "message": line.message}
+                        for line in logs
                     ],
-                    "failure_groups": [g.__dict__ for g in store.run_failures.groups(run_id)],
-                    "failures": [f.__dict__ for f in store.run_failures.of(run_id)],
-                    **(_planned_document(*planned) if planned is not None else {}),
+                    "failure_groups": [g.model_dump() for g in service.runs.failure_groups(run_id)],
+                    "failures": [f.model_dump() for f in service.runs.failures(run_id)],
+                    **(_planned_document(changes) if changes is not None else {}),
                 }
             )
             return
-        _print_run(found, False, store, every_reason=True)
-        if planned is not None:
-            _print_planned(*planned)
-        for at, level, message in logs:
-            out.print(f"{at:%H:%M:%S} {level}: {message}", soft_wrap=True, markup=False)
+        _print_run(found, False, service, every_reason=True)
+        if changes is not None:
+            _print_planned(changes)
+        for line in logs:
+            out.print(
+                f"{line.at:%H:%M:%S} {line.level}: {line.message}", soft_wrap=True, markup=False
+            )
 
 
 @runs_app.command("stop")
 def runs_stop(run_id: int, as_json: JsonOption = False) -> None:
     """Ask a run to stop after its current page (it can be resumed)."""
-    with errors_as_messages(HANDLERS):
-        found = Store.open().runs.request_stop(run_id)
+    with errors_as_messages(handlers):
+        found = services().runs.stop(run_id)
     if as_json:
         emit_json(run_document(found))
     else:
@@ -458,16 +423,15 @@ def runs_stop(run_id: int, as_json: JsonOption = False) -> None:
 
 
 def _continue(run_id: int, as_json: bool, retry: bool) -> None:
-    with errors_as_messages(HANDLERS):
-        store = Store.open()
-        recorded = store.runs.get(run_id)
-        runner = FlowRunner.from_run(store, recorded)
+    with errors_as_messages(handlers):
+        service = services()
+        recorded = service.runs.get(run_id)
         with (
             _resumable_on_ctrl_c(as_json),
             progress_bar(not as_json, recorded.flow, recorded.dry_run) as update,
         ):
-            result = (runner.retry if retry else runner.resume)(run_id, update)
-        _print_run(result, as_json, store)
+            result = (service.runs.retry if retry else service.runs.resume)(run_id, update)
+        _print_run(result, as_json, service)
     _exit_for(result)
 
 

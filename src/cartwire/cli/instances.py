@@ -2,7 +2,8 @@
 
 import os
 import sys
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -16,23 +17,18 @@ from cartwire.cli.common import (
     errors_as_messages,
     fail,
     out,
+    services,
 )
 from cartwire.cli.tables import KEY_VALUE, Column, WideOption, print_table
-from cartwire.connectors import AuthMethod, ConnectorError, get_connector
-from cartwire.instances import (
-    CredentialsRejected,
-    FieldProblem,
-    InstanceInUse,
-    Instances,
-    InvalidFields,
-    Settings,
-    TestResult,
-)
-from cartwire.instances.sandboxes import NoSandbox
-from cartwire.instances.wizard import Question, Request, Wizard
-from cartwire.logs import MASK, register_secret
-from cartwire.sandbox.processes import SandboxError
-from cartwire.store import InstanceExists, InstanceNotFound, InstanceRecord, Store
+from cartwire.logs import register_secret
+
+if TYPE_CHECKING:
+    from cartwire.services.instances import (
+        AuthMethod,
+        InstanceView,
+        Question,
+        Settings,
+    )
 
 app = typer.Typer(no_args_is_help=True, help="Connector instances: one account's credentials.")
 
@@ -64,6 +60,8 @@ NoTestOption = Annotated[
 
 
 def _problems(exc: Exception) -> typer.Exit:
+    from cartwire.services.errors import InvalidFields
+
     assert isinstance(exc, InvalidFields)
     for problem in exc.problems:
         err.print(f"[red]error:[/red] {problem}", soft_wrap=True)
@@ -71,58 +69,42 @@ def _problems(exc: Exception) -> typer.Exit:
 
 
 def _rejected(exc: Exception) -> typer.Exit:
+    from cartwire.services.errors import CredentialsRejected
+
     assert isinstance(exc, CredentialsRejected)
     return fail(f"the credentials were not saved: {exc.result.status}: {exc.result.reason}", FAILED)
 
 
-HANDLERS = {
-    InvalidFields: _problems,
-    CredentialsRejected: _rejected,
-    ConnectorError: lambda exc: fail(str(exc), USAGE),
-    InstanceNotFound: lambda exc: fail(str(exc), USAGE),
-    InstanceInUse: lambda exc: fail(str(exc), USAGE),
-    NoSandbox: lambda exc: fail(str(exc), USAGE),
-    SandboxError: lambda exc: fail(str(exc), FAILED),
-    InstanceExists: lambda exc: fail(
-        f"{exc}; choose another name or use `cartwire instances update`",
-        USAGE,
-    ),
-}
+def handlers() -> dict[type[Exception], Callable[[Exception], typer.Exit]]:
+    from cartwire.sandbox.processes import SandboxError
+    from cartwire.services import errors
 
-
-def masked(value: str) -> str:
-    """A secret as `••••` plus at most its last 4 characters (none for short secrets)."""
-    return MASK + value[-4:] if len(value) >= 12 else MASK
-
-
-def describe(record: InstanceRecord) -> dict[str, Any]:
-    rate = (
-        {"amount": record.rate_limit_amount, "unit": record.rate_limit_unit}
-        if record.rate_limit_amount
-        else None
-    )
     return {
-        "name": record.name,
-        "connector": record.connector,
-        "auth_method": record.auth_method,
-        "fields": {**record.settings, **{k: masked(v) for k, v in record.secrets.items()}},
-        "timezone": record.timezone,
-        "rate_limit": rate,
-        "pool": record.pool,
-        "created_at": record.created_at.isoformat() if record.created_at else None,
-        "updated_at": record.updated_at.isoformat() if record.updated_at else None,
+        errors.InvalidFields: _problems,
+        errors.CredentialsRejected: _rejected,
+        errors.ConnectorError: lambda exc: fail(str(exc), USAGE),
+        errors.InstanceNotFound: lambda exc: fail(str(exc), USAGE),
+        errors.InstanceInUse: lambda exc: fail(str(exc), USAGE),
+        errors.NoSandbox: lambda exc: fail(str(exc), USAGE),
+        SandboxError: lambda exc: fail(str(exc), FAILED),
+        errors.InstanceExists: lambda exc: fail(
+            f"{exc}; choose another name or use `cartwire instances update`",
+            USAGE,
+        ),
     }
 
 
-def describe_test(name: str, result: TestResult) -> dict[str, Any]:
+def describe(view: "InstanceView") -> dict[str, Any]:
     return {
-        "name": name,
-        "status": result.status,
-        "reason": result.reason,
-        "code": result.code,
-        "scope": result.scope,
-        "lifetime_seconds": int(result.lifetime.total_seconds()) if result.lifetime else None,
-        "note": result.note,
+        "name": view.name,
+        "connector": view.connector,
+        "auth_method": view.auth_method,
+        "fields": view.fields,
+        "timezone": view.timezone,
+        "rate_limit": view.rate_limit.model_dump() if view.rate_limit else None,
+        "pool": view.pool,
+        "created_at": view.created_at.isoformat() if view.created_at else None,
+        "updated_at": view.updated_at.isoformat() if view.updated_at else None,
     }
 
 
@@ -131,17 +113,19 @@ def _pairs(option: str, items: list[str] | None) -> dict[str, str]:
     for item in items or []:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise InvalidFields([_usage(option, f"expected KEY=VALUE, got {item.split('=')[0]!r}")])
+            raise _usage(option, f"expected KEY=VALUE, got {item.split('=')[0]!r}")
         pairs[key.strip()] = value
     return pairs
 
 
-def _usage(option: str, message: str) -> FieldProblem:
-    return FieldProblem(option, option, message)
+def _usage(option: str, message: str) -> Exception:
+    from cartwire.services.errors import FieldProblem, InvalidFields
+
+    return InvalidFields([FieldProblem(option, option, message)])
 
 
 def gather(
-    method: AuthMethod | None,
+    method: "AuthMethod | None",
     sets: list[str] | None,
     set_envs: list[str] | None,
     stdin_key: str | None,
@@ -151,14 +135,12 @@ def gather(
     values = _pairs("--set", sets)
     for key, variable in _pairs("--set-env", set_envs).items():
         if variable not in os.environ:
-            raise InvalidFields(
-                [_usage("--set-env", f"environment variable {variable} is not set")]
-            )
+            raise _usage("--set-env", f"environment variable {variable} is not set")
         values[key] = os.environ[variable]
     if stdin_key:
         line = sys.stdin.readline()
         if not line:
-            raise InvalidFields([_usage("--stdin", f"stdin was empty; expected {stdin_key}")])
+            raise _usage("--stdin", f"stdin was empty; expected {stdin_key}")
         values[stdin_key] = line.rstrip("\r\n")
     if method is not None:
         for field in method.fields:
@@ -170,7 +152,7 @@ def gather(
 class Console:
     """The wizard's terminal: questions and messages on stderr, so `--json` output stays clean."""
 
-    def ask(self, question: Question) -> str:
+    def ask(self, question: "Question") -> str:
         field = question.field
         err.print(
             f"[bold]{escape(field.label)}[/bold] ({field.key}): {escape(field.help)}",
@@ -193,27 +175,21 @@ class Console:
 
 
 def _settings(
-    current: InstanceRecord | None,
+    current: "InstanceView | None",
     timezone: str | None,
     amount: int | None,
     unit: str | None,
     pool: str | None,
-) -> Settings:
-    base = (
-        Settings(current.timezone, current.rate_limit_amount, current.rate_limit_unit, current.pool)
-        if current
-        else Settings()
-    )
+) -> "Settings":
+    from cartwire.services.instances import Settings
+
+    base = current.settings if current else Settings()
     return Settings(
         timezone=timezone or base.timezone,
         rate_limit_amount=amount if amount is not None else base.rate_limit_amount,
         rate_limit_unit=unit if unit is not None else base.rate_limit_unit,
         pool=pool if pool is not None else base.pool,
     )
-
-
-def _instances() -> Instances:
-    return Instances(Store.open())
 
 
 @app.command()
@@ -252,14 +228,16 @@ def add(
     use --sandbox (or take the wizard's offer when one is running); for another host use
     --advanced or --set auth_url=… --set api_url=….
     """
-    with errors_as_messages(HANDLERS):
-        method = get_connector(connector).auth_method(auth_method)
+    with errors_as_messages(handlers):
+        from cartwire.services.instances import Request
+
+        instances = services().instances
+        method = instances.auth_method(connector, auth_method)
         values = gather(method, sets, set_envs, stdin_key)
         settings = _settings(None, timezone, rate_limit_amount, rate_limit_unit, pool)
-        instances = _instances()
         if sys.stdin.isatty():
             request = Request(connector, name, values, settings, auth_method, not no_test, sandbox)
-            record = Wizard(instances, Console(), advanced=advanced).add(request)
+            record = instances.add_asking(request, Console(), advanced=advanced)
         else:
             record = instances.add(
                 connector,
@@ -280,7 +258,7 @@ def add(
 @app.command("list")
 def list_(as_json: JsonOption = False, wide: WideOption = False) -> None:
     """All instances (secrets masked)."""
-    records = _instances().list()
+    records = services().instances.all()
     if as_json:
         emit_json([describe(r) for r in records])
         return
@@ -289,7 +267,7 @@ def list_(as_json: JsonOption = False, wide: WideOption = False) -> None:
             r.name,
             r.connector,
             r.timezone,
-            f"{r.rate_limit_amount}/{r.rate_limit_unit}" if r.rate_limit_amount else "",
+            f"{r.rate_limit.amount}/{r.rate_limit.unit}" if r.rate_limit else "",
             r.pool or "",
         ]
         for r in records
@@ -309,8 +287,8 @@ INSTANCE_COLUMNS = (
 @app.command()
 def show(name: str, as_json: JsonOption = False) -> None:
     """One instance, secrets shown as •••• plus at most their last 4 characters."""
-    with errors_as_messages(HANDLERS):
-        document = describe(_instances().get(name))
+    with errors_as_messages(handlers):
+        document = describe(services().instances.get(name))
     if as_json:
         emit_json(document)
         return
@@ -326,17 +304,17 @@ def show(name: str, as_json: JsonOption = False) -> None:
 @app.command("test")
 def test_instance(name: str, as_json: JsonOption = False) -> None:
     """Fetch a fresh token: operational, unreachable or failed authentication."""
-    with errors_as_messages(HANDLERS):
-        result = _instances().test(name)
+    with errors_as_messages(handlers):
+        result = services().instances.test(name)
     if as_json:
-        emit_json(describe_test(name, result))
+        emit_json(result.model_dump())
     else:
         colour = "green" if result.ok else "red"
         out.print(f"[{colour}]{result.status}[/{colour}]: {result.reason}", soft_wrap=True)
-        if result.ok and result.lifetime is not None:
+        if result.ok and result.lifetime_seconds is not None:
             out.print(
                 f"granted scope: {result.scope or '(none)'}; token lifetime "
-                f"{int(result.lifetime.total_seconds())} s"
+                f"{result.lifetime_seconds} s"
             )
         if result.note:
             out.print(f"note: {result.note}", soft_wrap=True)
@@ -358,10 +336,10 @@ def update(
     as_json: JsonOption = False,
 ) -> None:
     """Change fields or settings; new credentials are tested and only saved if they work."""
-    with errors_as_messages(HANDLERS):
-        instances = _instances()
+    with errors_as_messages(handlers):
+        instances = services().instances
         current = instances.get(name)
-        method = get_connector(current.connector).auth_method(current.auth_method)
+        method = instances.auth_method(current.connector, current.auth_method)
         values = gather(method, sets, set_envs, stdin_key)
         settings = _settings(current, timezone, rate_limit_amount, rate_limit_unit, pool)
         record = instances.update(name, values, settings, test=not no_test)
@@ -378,8 +356,8 @@ def remove(
     as_json: JsonOption = False,
 ) -> None:
     """Remove an instance and its cached tokens (refused while a flow is bound to it)."""
-    with errors_as_messages(HANDLERS):
-        _instances().remove(name, force=force)
+    with errors_as_messages(handlers):
+        services().instances.remove(name, force=force)
     if as_json:
         emit_json({"removed": name})
     else:

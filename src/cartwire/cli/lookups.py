@@ -6,16 +6,9 @@ from typing import Annotated
 
 import typer
 
-from cartwire.cli.common import USAGE, JsonOption, emit_json, err, fail, out
+from cartwire.cli.common import USAGE, JsonOption, emit_json, err, fail, out, services
 from cartwire.cli.tables import Column, WideOption, print_table
-from cartwire.flows.lookups import (
-    CSV_FORMAT,
-    LookupCsvError,
-    read_csv,
-    table_name_problem,
-    write_csv,
-)
-from cartwire.store import Store
+from cartwire.services.lookups import CSV_FORMAT, LookupCsvError, read_csv, table_name_problem
 
 app = typer.Typer(no_args_is_help=True, help="Lookup tables (source → target) used by flows.")
 
@@ -44,7 +37,7 @@ def import_(
         for problem in exc.problems:
             err.print(f"[red]error:[/red] {file}: {problem}", soft_wrap=True, markup=True)
         raise typer.Exit(USAGE) from None
-    Store.open().lookup_tables.replace(table, rows)
+    services().lookups.replace(table, rows)
     if as_json:
         emit_json({"table": table, "rows": len(rows)})
     else:
@@ -57,17 +50,13 @@ def export(
     file: Annotated[Path | None, typer.Argument(help="Output file (default: stdout).")] = None,
 ) -> None:
     """Write a table as CSV."""
-    rows = Store.open().lookup_tables.get(table)
-    if file is None:
-        write_csv(rows, sys.stdout)
-    else:
-        write_csv(rows, file)
+    services().lookups.export(table, sys.stdout if file is None else file)
 
 
 @app.command("list")
 def list_(as_json: JsonOption = False, wide: WideOption = False) -> None:
     """The tables and their sizes."""
-    sizes = Store.open().lookup_tables.sizes()
+    sizes = services().lookups.sizes()
     if as_json:
         emit_json(sizes)
         return

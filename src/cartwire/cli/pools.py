@@ -5,15 +5,31 @@ how many requests all of its instances have in flight at once, within one proces
 worker processes sharing a pool need Redis, a later step).
 """
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated
 
 import typer
 
-from cartwire.cli.common import USAGE, JsonOption, emit_json, fail, out
+from cartwire.cli.common import (
+    USAGE,
+    JsonOption,
+    emit_json,
+    errors_as_messages,
+    fail,
+    out,
+    services,
+)
 from cartwire.cli.tables import Column, WideOption, print_table
-from cartwire.http.shared_limits import DEFAULT_POOL_SIZE
-from cartwire.instances.validation import NAME_PATTERN
-from cartwire.store import InvalidRecord, PoolNotFound, Store
+
+
+def _handlers() -> dict[type[Exception], Callable[[Exception], typer.Exit]]:
+    from cartwire.services.errors import InvalidRecord, PoolRejected
+
+    return {
+        PoolRejected: lambda exc: fail(str(exc), USAGE),
+        InvalidRecord: lambda exc: fail(str(exc), USAGE),
+    }
+
 
 app = typer.Typer(no_args_is_help=True, help="Concurrency pools shared by instances.")
 
@@ -25,40 +41,23 @@ def set_(
     as_json: JsonOption = False,
 ) -> None:
     """Create a pool or change its size (running processes pick it up on their next open)."""
-    if not NAME_PATTERN.fullmatch(name):
-        raise fail(f"invalid pool name {name!r}: expected a name like 'shared-ct'", USAGE)
-    if size < 1:
-        raise fail(f"--size must be at least 1, got {size}", USAGE)
-    with Store.open() as store:
-        try:
-            record = store.pools.set(name, size)
-        except InvalidRecord as exc:
-            raise fail(str(exc), USAGE) from None
-        members = store.pools.members().get(name, [])
+    with errors_as_messages(_handlers), services() as service:
+        pool = service.pools.set(name, size)
     if as_json:
-        emit_json({"name": record.name, "size": record.size, "instances": members})
+        emit_json({"name": pool.name, "size": pool.size, "instances": pool.instances})
     else:
-        out.print(f"pool {name}: at most {size} request(s) in flight ({len(members)} instance(s))")
+        count = len(pool.instances)
+        out.print(f"pool {name}: at most {size} request(s) in flight ({count} instance(s))")
 
 
 @app.command("list")
 def list_(as_json: JsonOption = False, wide: WideOption = False) -> None:
     """Every pool with its size and instances, including pools instances name but no size was
     set for (they run at the default size)."""
-    with Store.open() as store:
-        stored = {pool.name: pool.size for pool in store.pools.all()}
-        members = store.pools.members()
-    rows: list[dict[str, Any]] = [
-        {
-            "name": name,
-            "size": stored.get(name, DEFAULT_POOL_SIZE),
-            "default": name not in stored,
-            "instances": members.get(name, []),
-        }
-        for name in sorted(stored.keys() | members.keys())
-    ]
+    with services() as service:
+        pools = service.pools.all()
     if as_json:
-        emit_json(rows)
+        emit_json([pool.model_dump() for pool in pools])
         return
     print_table(
         (
@@ -68,11 +67,11 @@ def list_(as_json: JsonOption = False, wide: WideOption = False) -> None:
         ),
         [
             [
-                row["name"],
-                f"{row['size']} (default, not set)" if row["default"] else str(row["size"]),
-                ", ".join(row["instances"]),
+                pool.name,
+                f"{pool.size} (default, not set)" if pool.default else str(pool.size),
+                ", ".join(pool.instances),
             ]
-            for row in rows
+            for pool in pools
         ],
         wide=wide,
     )
@@ -81,11 +80,7 @@ def list_(as_json: JsonOption = False, wide: WideOption = False) -> None:
 @app.command()
 def remove(name: Annotated[str, typer.Argument(help="Pool name.")]) -> None:
     """Forget a pool's size; instances still naming it run at the default size."""
-    with Store.open() as store:
-        try:
-            store.pools.remove(name)
-        except PoolNotFound:
-            raise fail(f"no pool named {name!r}; see `cartwire pools list`", USAGE) from None
-        members = store.pools.members().get(name, [])
+    with errors_as_messages(_handlers), services() as service:
+        members = service.pools.remove(name)
     note = f"; {', '.join(members)} now run at the default size" if members else ""
     out.print(f"removed pool {name}{note}")

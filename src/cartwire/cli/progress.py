@@ -9,16 +9,20 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from rich.progress import Progress, ProgressColumn, SpinnerColumn, Task
 from rich.table import Column
 from rich.text import Text
 
 from cartwire.cli.common import clock, err
-from cartwire.flows.preview import DRY_RUN_COUNTS
-from cartwire.flows.progress import Update
-from cartwire.http.waiting import Wait
 
+if TYPE_CHECKING:
+    from cartwire.services.progress import Update, Wait
+
+# The counts of a dry run as a person reads them: nothing was written.
+DRY_RUN_COUNTS = {"created": "would create", "updated": "would update"}
 WRITTEN = ("created", "updated", "unchanged")
 DRY_RUN_SHOWN = ("created", "updated", "unchanged", "skipped", "failed")
 
@@ -35,7 +39,7 @@ class _State:
         self.waits: dict[str, tuple[Wait, float]] = {}  # limit -> (wait, when it ends)
         self.lock = threading.Lock()
 
-    def take(self, update: Update) -> bool:
+    def take(self, update: "Update") -> bool:
         """Note `update`; False for a wait already shown (one more request held by it)."""
         now = time.monotonic()
         with self.lock:
@@ -90,7 +94,7 @@ class _State:
         if not going:
             return ""
         until, wait = max(going, key=lambda pair: pair[0])
-        return str(Wait(wait.limit, wait.rate, until - now))
+        return str(replace(wait, seconds=until - now))
 
 
 class _Live(ProgressColumn):
@@ -112,7 +116,7 @@ class _Live(ProgressColumn):
 @contextmanager
 def progress_bar(
     enabled: bool, title: str, dry_run: bool = False
-) -> Iterator[Callable[[Update], None]]:
+) -> "Iterator[Callable[[Update], None]]":
     """The progress callback of a run, shown on stderr while the block runs (a dry run's says
     what it would create and update: it writes nothing)."""
     state = _State(title, dry_run)
@@ -122,7 +126,7 @@ def progress_bar(
     if not err.is_terminal:
         printed = [""]
 
-        def line(update: Update) -> None:
+        def line(update: "Update") -> None:
             if not state.take(update):
                 return
             if update.wait is not None:
@@ -138,7 +142,7 @@ def progress_bar(
     with Progress(SpinnerColumn(), _Live(state), console=err, transient=False) as bar:
         bar.add_task(title)  # what it shows is the state's, redrawn at each refresh
 
-        def update(update: Update) -> None:
+        def update(update: "Update") -> None:
             state.take(update)
 
         yield update

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Annotated, Any, NoReturn
+from typing import IO, TYPE_CHECKING, Annotated, Any, NoReturn
 from zoneinfo import ZoneInfo
 
 import typer
@@ -33,18 +33,13 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from cartwire.auth import AuthError
-from cartwire.cli.common import FAILED, USAGE, JsonOption, emit_json, err, fail
+from cartwire.cli.common import FAILED, USAGE, JsonOption, emit_json, err, fail, services
 from cartwire.cli.formats import FORMATS, RecordWriter
 from cartwire.cli.tables import Column, WideOption, print_table
-from cartwire.connectors import Connector, ConnectorError, get_connector
-from cartwire.flows import preview
-from cartwire.http.errors import ApiError
-from cartwire.http.paging import IncompleteRead
-from cartwire.resources import Platform, WriteResult
-from cartwire.resources.opened_instance import Filters
-from cartwire.store import InstanceNotFound, Store, StoreError
-from cartwire.store.planned_writes import PlannedWrite
+
+if TYPE_CHECKING:
+    from cartwire.services.connectors import Connector
+    from cartwire.services.records import Filters, Platform, WriteResult
 
 InstanceArg = Annotated[str, typer.Argument(help="Instance name (see `cartwire instances list`).")]
 EndpointArg = Annotated[
@@ -82,6 +77,8 @@ def _stop(message: str, code: int) -> NoReturn:
 @contextmanager
 def _failures_as_messages() -> Iterator[None]:
     """What can go wrong once records flow: one line and exit code 1, never a traceback."""
+    from cartwire.services.errors import ApiError, AuthError, IncompleteRead, StoreError
+
     try:
         yield
     except (ApiError, AuthError, IncompleteRead, StoreError) as exc:
@@ -91,23 +88,25 @@ def _failures_as_messages() -> Iterator[None]:
     _stop(message, FAILED)  # outside the `except`, so nothing is chained
 
 
-def _open(instance: str) -> Platform:
+def _open(instance: str) -> "Platform":
+    from cartwire.services.errors import ConnectorError, InstanceNotFound, StoreError
+
     try:
-        return Platform(instance)
+        return services().records.open(instance)
     except InstanceNotFound:
         _stop(f"no instance named {instance!r}; see `cartwire instances list`", USAGE)
     except (ConnectorError, StoreError) as exc:
         _stop(str(exc), USAGE)
 
 
-def _endpoint_checked(platform: Platform, endpoint: str) -> None:
+def _endpoint_checked(platform: "Platform", endpoint: str) -> None:
     try:
         platform.endpoint(endpoint)
     except KeyError as exc:
         _stop(str(exc.args[0]), USAGE)
 
 
-def parse_filters(items: list[str]) -> Filters:
+def parse_filters(items: list[str]) -> "Filters":
     """`KEY=VALUE` options, in order; a key given twice keeps both values."""
     filters: Filters = {}
     for item in items:
@@ -132,7 +131,7 @@ def parse_since(text: str, zone: ZoneInfo) -> datetime:
     return when if when.tzinfo is not None else when.replace(tzinfo=zone)
 
 
-def _summary(platform: Platform, started: float, text: str) -> None:
+def _summary(platform: "Platform", started: float, text: str) -> None:
     stats = platform.api.stats
     seconds = time.monotonic() - started
     retries = f"{stats.retries} retr{'y' if stats.retries == 1 else 'ies'}"
@@ -232,7 +231,7 @@ def _records(spool: IO[str]) -> Iterator[dict[str, Any]]:
         yield record
 
 
-def _describe(result: WriteResult) -> str:
+def _describe(result: "WriteResult") -> str:
     code = f"{result.code}: " if result.code else ""
     return f"{result.key or '(no key)'}: {code}{result.message or 'failed'}"
 
@@ -292,9 +291,11 @@ def send(
             )
         except ValueError as exc:
             _stop(str(exc), USAGE)
+        from cartwire.services.records import DryRunTally
+
         counts: Counter[str] = Counter()
         failures: list[WriteResult] = []
-        planned: list[PlannedWrite] = []  # a dry run's, told once the progress bar is gone
+        planned = DryRunTally(endpoint)  # a dry run's, told once the progress bar is gone
         started = time.monotonic()
         with _failures_as_messages(), _progress("records") as progress:
             task = progress.add_task(f"{instance} {endpoint}", total=count)
@@ -302,14 +303,15 @@ def send(
                 counts[result.outcome] += 1
                 if result.failed:
                     failures.append(result)
-                if dry_run and (write := preview.planned(endpoint, result)) is not None:
-                    planned.append(write)
+                if dry_run:
+                    planned.add(result)
                 progress.update(task, advance=1)
     # The four outcomes always, then any other a writer reported (deleted, skipped).
     usual = ("created", "updated", "unchanged", "failed")
     totals = {outcome: counts[outcome] for outcome in usual}
     totals.update((outcome, n) for outcome, n in sorted(counts.items()) if outcome not in usual)
-    for line in (line for write in planned for line in preview.lines(write)):
+    changes = planned.changes()
+    for line in changes.lines:
         err.print(line, soft_wrap=True, markup=False, highlight=False)
     for failure in failures:
         err.print(f"[red]failed[/red] {_describe(failure)}", soft_wrap=True, markup=True)
@@ -320,7 +322,7 @@ def send(
             {
                 **totals,
                 "dry_run": dry_run,
-                **({"changes": preview.entries(planned)} if dry_run else {}),
+                **({"changes": changes.entries} if dry_run else {}),
                 "failures": [
                     {"key": f.key, "code": f.code, "message": f.message} for f in failures
                 ],
@@ -330,17 +332,15 @@ def send(
         raise typer.Exit(FAILED)
 
 
-def _connector_of(target: str) -> Connector:
+def _connector_of(target: str) -> "Connector":
     """An instance's connector, or a connector by name."""
+    from cartwire.services.errors import ConnectorError, StoreError
+
     try:
-        with Store.open() as store:
-            return get_connector(store.instances.get(target).connector)
-    except InstanceNotFound:
-        pass
+        with services() as service:
+            return service.records.connector_of(target)
     except StoreError as exc:
         _stop(str(exc), FAILED)
-    try:
-        return get_connector(target)
     except ConnectorError:
         _stop(f"no instance or connector named {target!r}", USAGE)
 

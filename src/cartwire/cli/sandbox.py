@@ -19,8 +19,6 @@ from cartwire.cli.tables import KEY_VALUE, Column, print_table
 from cartwire.sandbox import manager
 from cartwire.sandbox.catalogue import Catalogue
 from cartwire.sandbox.processes import SandboxError
-from cartwire.sandbox.seed import existing_records
-from cartwire.sandbox.seed import seed as seed_sandboxes
 
 app = typer.Typer(no_args_is_help=True, help="Run commercetools and Commerce Layer locally.")
 
@@ -121,6 +119,9 @@ def seed(
     if missing:
         raise fail(f"{' and '.join(missing)} not running; start them with `cartwire sandbox up`")
     ct, cl = state[manager.COMMERCETOOLS], state[manager.COMMERCELAYER]
+    from cartwire.sandbox.seed import existing_records
+    from cartwire.sandbox.seed import seed as seed_sandboxes
+
     held = existing_records(ct, cl)
     if held and not yes:
         what = ", ".join(f"{n:,} {kind}" for kind, n in held.items())

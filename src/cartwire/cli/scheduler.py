@@ -13,22 +13,23 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cartwire.cli.common import FAILED, JsonOption, errors_as_messages, fail, out
-from cartwire.flows.background import ThreadLauncher
-from cartwire.flows.scheduler import Event, Scheduler
-from cartwire.store import Store
-from cartwire.store.errors import StoreError
+from cartwire.cli.common import FAILED, JsonOption, errors_as_messages, fail, out, services
 
-HANDLERS: dict[type[Exception], Callable[[Exception], typer.Exit]] = {
-    StoreError: lambda exc: fail(str(exc), FAILED)
-}
+if TYPE_CHECKING:
+    from cartwire.services.scheduling import Event
 
 
-def _line(event: Event) -> str:
+def _handlers() -> dict[type[Exception], Callable[[Exception], typer.Exit]]:
+    from cartwire.services.errors import StoreError
+
+    return {StoreError: lambda exc: fail(str(exc), FAILED)}
+
+
+def _line(event: "Event") -> str:
     at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
     parts = [at, event.action]
     if event.flow:
@@ -73,7 +74,7 @@ def scheduler(
 
     failed: list[Event] = []
 
-    def emit(event: Event) -> None:
+    def emit(event: "Event") -> None:
         if event.action == "error" or (
             event.action == "finished" and event.status not in ("succeeded", None)
         ):
@@ -84,12 +85,13 @@ def scheduler(
             out.print(_line(event), soft_wrap=True, markup=False)
             sys.stdout.flush()
 
-    with errors_as_messages(HANDLERS):
-        store = Store.open()
-        engine = Scheduler(store, ThreadLauncher(store))
+    with errors_as_messages(_handlers):
+        from cartwire.services.scheduling import serve_schedules
+
+        store = services().store
         previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
         try:
-            engine.serve(stop, emit, poll=poll, grace=grace, once=once, force=force)
+            serve_schedules(store, stop, emit, poll=poll, grace=grace, once=once, force=force)
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)

@@ -4,8 +4,7 @@ from typing import Annotated
 
 import typer
 
-from cartwire.cli.common import JsonOption, emit_json, out
-from cartwire.store import Store
+from cartwire.cli.common import JsonOption, emit_json, out, services
 
 app = typer.Typer(no_args_is_help=True, help="The key that encrypts secrets at rest.")
 
@@ -23,7 +22,8 @@ def rotate(
     as_json: JsonOption = False,
 ) -> None:
     """Generate a new key and re-encrypt everything; safe to interrupt and run again."""
-    count = Store.open().encryption.rotate(new_key.encode() if new_key else None)
+    with services() as service:
+        count = service.rotate_secrets(new_key.encode() if new_key else None)
     if as_json:
         emit_json({"reencrypted": count})
     else:

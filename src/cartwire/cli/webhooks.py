@@ -15,25 +15,31 @@ from typing import Annotated
 
 import typer
 
-from cartwire.cli.common import FAILED, USAGE, JsonOption, emit_json, errors_as_messages, fail, out
-from cartwire.flows.catalog import FlowNotFound, find
-from cartwire.flows.problems import FlowInvalid
-from cartwire.flows.webhooks import (
-    MIN_SECRET_LENGTH,
-    generate_secret,
-    signed_url,
-    webhook_kinds,
+from cartwire.cli.common import (
+    FAILED,
+    USAGE,
+    JsonOption,
+    emit_json,
+    errors_as_messages,
+    fail,
+    out,
+    services,
 )
-from cartwire.store import Store
-from cartwire.store.errors import StoreError
 
 app = typer.Typer(no_args_is_help=True, help="Webhooks that start flows: secrets, URLs, server.")
 
-HANDLERS: dict[type[Exception], Callable[[Exception], typer.Exit]] = {
-    FlowNotFound: lambda exc: fail(str(exc), USAGE),
-    FlowInvalid: lambda exc: fail(f"invalid flow file: {exc}", USAGE),
-    StoreError: lambda exc: fail(str(exc), FAILED),
-}
+
+def _handlers() -> dict[type[Exception], Callable[[Exception], typer.Exit]]:
+    from cartwire.services import errors
+    from cartwire.services.webhooks import WebhookRefused
+
+    return {
+        errors.FlowNotFound: lambda exc: fail(str(exc), USAGE),
+        errors.FlowInvalid: lambda exc: fail(f"invalid flow file: {exc}", USAGE),
+        WebhookRefused: lambda exc: fail(str(exc), USAGE),
+        errors.StoreError: lambda exc: fail(str(exc), FAILED),
+    }
+
 
 _TTL = re.compile(r"(\d+)\s*([smhd]?)")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -49,6 +55,8 @@ def parse_ttl(text: str) -> timedelta:
 
 def _secret_from(set_env: str | None, stdin: bool, generate: bool) -> tuple[str, bool]:
     """The secret, and whether it was generated here (and so must be shown once)."""
+    from cartwire.services.webhooks import MIN_SECRET_LENGTH, generate_secret
+
     if sum((set_env is not None, stdin, generate)) != 1:
         raise fail("give exactly one of --set-env VAR, --stdin or --generate", USAGE)
     if generate:
@@ -82,8 +90,8 @@ def secret(
 ) -> None:
     """Set the shared secret that a flow's webhooks are signed with (stored encrypted)."""
     value, generated = _secret_from(set_env, stdin, generate)
-    with errors_as_messages(HANDLERS):
-        Store.open().webhook_secrets.set(flow, value)
+    with errors_as_messages(_handlers):
+        services().webhooks.set_secret(flow, value)
     if as_json:
         emit_json({"flow": flow, "secret": value} if generated else {"flow": flow, "set": True})
     elif generated:
@@ -110,21 +118,8 @@ def url(
     lifetime = parse_ttl(ttl)
     if not base_url.startswith(("http://", "https://")):
         raise fail("--base-url must start with http:// or https://", USAGE)
-    with errors_as_messages(HANDLERS):
-        flow_file = find(flow)
-        if "signed_url" not in webhook_kinds(flow_file):
-            raise fail(f"flow {flow!r} has no `webhook: {{kind: signed_url}}` trigger", USAGE)
-        store = Store.open()
-        name = flow_file.flow.name
-        if store.bindings.get(name) is None:
-            raise fail(f"flow {name!r} has no binding; `cartwire flows enable` it first", USAGE)
-        shared = store.webhook_secrets.get(name)
-        if shared is None:
-            raise fail(
-                f"no webhook secret for {name!r}: `cartwire webhooks secret {name} --generate`",
-                USAGE,
-            )
-    made = signed_url(base_url, name, shared, lifetime)
+    with errors_as_messages(_handlers):
+        name, made = services().webhooks.signed_url(flow, base_url, lifetime)
     if as_json:
         emit_json({"flow": name, "url": made, "ttl_seconds": int(lifetime.total_seconds())})
     else:
@@ -144,7 +139,7 @@ def serve(
 
     from cartwire.api.webhooks import create_app
 
-    with errors_as_messages(HANDLERS):
-        application = create_app(Store.open(), grace=grace)
+    with errors_as_messages(_handlers):
+        application = create_app(services().store, grace=grace)
     print(f"receiving webhooks at http://{host}:{port}/webhooks/FLOW", file=sys.stderr)
     uvicorn.run(application, host=host, port=port, log_level="warning", lifespan="on")

@@ -1,7 +1,7 @@
 """Find and load connector files: the ones installed platforms register
 (`cartwire.platforms.registry`), plus any a user drops into `$CARTWIRE_HOME/connectors/` (adding
-a connector is adding a file). Every file is checked whole as it loads, strategy names and
-write options included."""
+a connector is adding a file). Every file is checked whole as it loads, strategy names
+included."""
 
 from functools import cache
 from pathlib import Path
@@ -11,7 +11,6 @@ from pydantic import ValidationError
 
 from cartwire.connectors.schema import Connector
 from cartwire.connectors.strategy_names import unknown_strategies
-from cartwire.connectors.write_options import option_problems
 from cartwire.home import data_dir
 from cartwire.platforms.registry import CONNECTOR_FILE, registry
 
@@ -31,9 +30,9 @@ def _parse(text: str, origin: str) -> Connector:
             for error in exc.errors()
         )
         raise ConnectorError(f"{origin}: {problems}") from exc
-    refused = unknown_strategies(connector) or option_problems(connector)
-    if refused:
-        raise ConnectorError(f"{origin}: {'; '.join(refused)}")
+    unknown = unknown_strategies(connector)
+    if unknown:
+        raise ConnectorError(f"{origin}: {'; '.join(unknown)}")
     return connector
 
 

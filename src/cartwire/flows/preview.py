@@ -16,8 +16,6 @@ from cartwire.store.planned_writes import PlannedWrite
 from cartwire.store.runs import Run
 
 VERBS = {"create": "would create", "update": "would update"}
-# The counts of a dry run as a person reads them: nothing was written.
-DRY_RUN_COUNTS = {"created": "would create", "updated": "would update"}
 
 
 def planned(

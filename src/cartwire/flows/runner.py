@@ -23,7 +23,7 @@ from cartwire.flows.schema import Flow
 from cartwire.flows.tables import LookupsMissing, TableState, resolve
 from cartwire.flows.validation import load_flow
 from cartwire.procinfo import owner_token
-from cartwire.resources.opened_instance import Platform
+from cartwire.resources.opened_instance import Opener
 from cartwire.store import Store
 from cartwire.store.runs import Run
 
@@ -39,9 +39,12 @@ class FlowRunner:
         source: str,
         destination: str,
         *,
+        open: Opener,
         settle: timedelta = SETTLE,
     ) -> None:
+        """`open` opens an instance by name (the service layer's, bound to `store`)."""
         self.store = store
+        self.open = open
         self.flow = flow
         self.text = text
         self.source_name = source
@@ -54,21 +57,20 @@ class FlowRunner:
             source,
             destination,
             processor=self.processor,
-            open_instance=self._open,
+            open_instance=open,
             tables=self._tables,
             settle=settle,
         )
         self.given = GivenRecords(
-            store, flow, source, destination, processor=self.processor, open_instance=self._open
+            store, flow, source, destination, processor=self.processor, open_instance=open
         )
 
     @classmethod
-    def from_run(cls, store: Store, run: Run) -> "FlowRunner":
+    def from_run(cls, store: Store, run: Run, open: Opener) -> "FlowRunner":
         """The runner of a recorded run, with the flow file exactly as it ran."""
-        return cls(store, load_flow(run.flow_text), run.flow_text, run.source, run.destination)
-
-    def _open(self, name: str) -> Platform:
-        return Platform(name, self.store)
+        return cls(
+            store, load_flow(run.flow_text), run.flow_text, run.source, run.destination, open=open
+        )
 
     # -- entry points ------------------------------------------------------------------------
 
@@ -192,7 +194,7 @@ class FlowRunner:
         flow's defaults, or derived from the destination), settled once. Raises
         `LookupsMissing` when one is not ready: such a run could only fail record by record."""
         if self._resolved is None:
-            tables = resolve(self.flow, self.store, self.destination_name)
+            tables = resolve(self.flow, self.store, self.destination_name, self.open)
             not_ready = [t for t in tables if not t.ok]
             if not_ready:
                 raise LookupsMissing(self.flow.name, not_ready)

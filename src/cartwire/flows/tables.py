@@ -20,8 +20,8 @@ from cartwire.flows.lookups import CSV_FORMAT, MemoryLookups, fill_hint
 from cartwire.flows.problems import FlowError
 from cartwire.flows.schema import FieldSpec, Flow, LookupDerive
 from cartwire.flows.transforms import Context, TransformError, apply
-from cartwire.resources.opened_instance import Platform
-from cartwire.store import Store, StoreError
+from cartwire.resources.opened_instance import Opener, Platform
+from cartwire.store import Store
 
 Reader = Callable[[LookupDerive], Iterable[dict[str, Any]]]
 _UNKNOWABLE = {"python", "template"}  # transforms whose result the flow file alone cannot tell
@@ -189,7 +189,9 @@ def _derive(
     return entries, {key: sorted(values) for key, values in seen.items() if len(values) > 1}
 
 
-def resolve(flow: Flow, store: Store, destination: str | None) -> list[TableState]:
+def resolve(
+    flow: Flow, store: Store, destination: str | None, open_instance: Opener
+) -> list[TableState]:
     """The tables as a run between these instances would use them; `destination` None only
     looks at what is imported and declared. Derived entries are read once, from the
     destination instance, and only for tables nobody imported."""
@@ -200,24 +202,8 @@ def resolve(flow: Flow, store: Store, destination: str | None) -> list[TableStat
         def read(derive: LookupDerive) -> Iterable[dict[str, Any]]:
             if not opened:
                 assert destination is not None
-                opened.append(stack.enter_context(Platform(destination, store)))
+                opened.append(stack.enter_context(open_instance(destination)))
                 flow.check_writes_to(opened[0].connector.name, destination)
             return opened[0].read(derive.endpoint)
 
         return states(flow, imported, read if destination else None, destination)
-
-
-def check(flow: Flow, destination: str | None) -> TableCheck:
-    """For `flows validate`: the tables against the store, derived from `destination` (or the
-    flow's bound destination) when there is one; `unchecked` says why when the store cannot
-    be opened."""
-    if not flow.lookup_tables():
-        return TableCheck()
-    try:
-        store = Store.open()
-    except StoreError as exc:
-        return TableCheck(unchecked=f"the cartwire store could not be opened ({exc})")
-    with store:
-        binding = store.bindings.get(flow.name)
-        target = destination or (binding.destination if binding else None)
-        return TableCheck(resolve(flow, store, target))

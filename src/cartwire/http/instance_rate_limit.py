@@ -123,29 +123,3 @@ def limiter_for(key: str, limit: RateLimit) -> Limiter:
     """One limiter per instance in this process, shared by all of its clients."""
     with _limiters_lock:
         return _limiters.setdefault((key, limit), Limiter(key, limit))
-
-
-class LimitedTransport(httpx.BaseTransport):
-    def __init__(self, limiter: Limiter, inner: httpx.BaseTransport | None = None) -> None:
-        self.limiter = limiter
-        self.inner = inner or httpx.HTTPTransport()
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        self.limiter.acquire()
-        return self.inner.handle_request(request)
-
-    def close(self) -> None:
-        self.inner.close()
-
-
-class AsyncLimitedTransport(httpx.AsyncBaseTransport):
-    def __init__(self, limiter: Limiter, inner: httpx.AsyncBaseTransport | None = None) -> None:
-        self.limiter = limiter
-        self.inner = inner or httpx.AsyncHTTPTransport()
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        await self.limiter.aacquire()
-        return await self.inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()

@@ -1,6 +1,5 @@
 """Connector instances: validated, tested, encrypted credentials for one account."""
 
-from cartwire.instances.client import aconnect, connect
 from cartwire.instances.service import (
     CredentialsRejected,
     InstanceInUse,
@@ -18,6 +17,4 @@ __all__ = [
     "InvalidFields",
     "Settings",
     "TestResult",
-    "aconnect",
-    "connect",
 ]

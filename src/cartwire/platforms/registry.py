@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from importlib.resources.abc import Traversable
 
-    from cartwire.connectors.schema import Endpoint
     from cartwire.flows.webhook_kinds import WebhookKind
     from cartwire.http.paging.base import Paginator
     from cartwire.http.shared_limits import ThrottleFactory
@@ -47,9 +46,6 @@ class Kind(Generic[T]):
 
 PAGINATOR: Kind[type[Paginator]] = Kind("paginator", "paging strategy")
 WRITER: Kind[type[Writer]] = Kind("writer", "write strategy")
-# A write strategy's options, read and checked (`cartwire.connectors.write_options`), under the
-# writer's name: called as each connector file loads, so keep it in a module that imports little.
-WRITE_OPTIONS: Kind[Callable[[Endpoint], object]] = Kind("write_options", "write options reader")
 THROTTLE: Kind[ThrottleFactory] = Kind("throttle", "throttle strategy")
 ERROR_CLASSIFIER: Kind[ErrorClassifier] = Kind("error_classifier", "error classifier")
 # A platform's money object as (minor units, fraction digits); None for any other value, and a
@@ -155,8 +151,6 @@ def _generic(registry: Registry) -> None:
         registry.add(PAGINATOR, name, f"cartwire.http.paging.generic:{cls}")
     registry.add(WRITER, "rest", "cartwire.resources.rest_writer:RestWriter")
     registry.add(WRITER, "jsonapi", "cartwire.resources.jsonapi_writer:JsonApiWriter")
-    registry.add(WRITE_OPTIONS, "rest", "cartwire.connectors.write_options:rest_options")
-    registry.add(WRITE_OPTIONS, "jsonapi", "cartwire.connectors.write_options:jsonapi_options")
     registry.add(ERROR_CLASSIFIER, "http_status", "cartwire.resources.failures:by_http_status")
     registry.add(WEBHOOK, "signed_url", "cartwire.flows.webhooks:SIGNED_URL_KIND")
 

@@ -16,10 +16,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from cartwire.connectors.schema import Endpoint
-from cartwire.connectors.write_options import KeyedOptions, jsonapi_options
+from cartwire.http.client import ApiClient
 from cartwire.resources.jsonapi import flatten
 from cartwire.resources.key_lookup import key_text
-from cartwire.resources.keyed_writer import KeyedWriter, RecordProblem
+from cartwire.resources.keyed_writer import KeyedWriter, Options, RecordProblem
 from cartwire.resources.writer import Change
 
 MEDIA_TYPE = "application/vnd.api+json"
@@ -27,13 +27,20 @@ MEDIA_TYPE = "application/vnd.api+json"
 
 class JsonApiWriter(KeyedWriter):
     name = "jsonapi"
+    known_options = KeyedWriter.known_options | {"type", "relationships"}
     write_headers = {"Content-Type": MEDIA_TYPE}
 
-    def configure(self, endpoint: Endpoint) -> KeyedOptions:
-        options = jsonapi_options(endpoint)
-        self.type = options.type
-        self.relationships = options.relationships
-        return options.keyed
+    def __init__(self, api: ApiClient, endpoint: Endpoint) -> None:
+        if endpoint.format != "jsonapi":
+            raise ValueError(
+                f"endpoint {endpoint.name!r}: the jsonapi writer reads records as JSON:API "
+                "resources; set `format: jsonapi` on the endpoint"
+            )
+        super().__init__(api, endpoint)
+
+    def configure(self, options: Options) -> None:
+        self.type = options.text("type", None) or self.endpoint.path.split("?", 1)[0].strip("/")
+        self.relationships = options.mapping("relationships")
 
     def lookup_param(self, name: str) -> str:
         return f"filter[{name}]"

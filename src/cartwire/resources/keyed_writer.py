@@ -21,13 +21,13 @@ from abc import abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import islice
+from string import Formatter
 from typing import Any, ClassVar, Literal
 from urllib.parse import quote
 
 import httpx
 
 from cartwire.connectors.schema import Endpoint, key_fields
-from cartwire.connectors.write_options import KeyedOptions
 from cartwire.http.client import ApiClient
 from cartwire.http.errors import ApiError, Conflict
 from cartwire.http.waiting import in_this_context, thread_pool
@@ -37,11 +37,76 @@ from cartwire.resources.stored_values import same
 from cartwire.resources.writer import Change, Outcome, Writer, WriteResult, failure
 
 CHUNK = 500  # records looked up together, then written before the next chunk is looked up
+DEFAULT_CONCURRENCY = 4
 Action = Literal["create", "update", "unchanged", "failed"]
 
 
 class RecordProblem(ValueError):
     """The record cannot be written as given (reported as its failed WriteResult)."""
+
+
+class Options:
+    """A writer's options from the connector file, each checked as it is read, with the path
+    of the key in the error (`endpoints[skus].write.options.update_method: …`)."""
+
+    def __init__(self, endpoint: Endpoint, known: frozenset[str]) -> None:
+        self.endpoint = endpoint
+        self.given = endpoint.write.options if endpoint.write else {}
+        strategy = endpoint.write.strategy if endpoint.write else "?"
+        unknown = sorted(set(self.given) - known)
+        if unknown:
+            raise ValueError(
+                f"{self.where()}: the {strategy} writer has no option "
+                f"{', '.join(map(repr, unknown))} (known: {', '.join(sorted(known))})"
+            )
+
+    def where(self, name: str | None = None) -> str:
+        base = f"endpoint {self.endpoint.name!r}: write.options"
+        return f"{base}.{name}" if name else base
+
+    def problem(self, name: str, text: str) -> ValueError:
+        return ValueError(f"{self.where(name)}: {text}")
+
+    def text(self, name: str, default: str | None) -> str | None:
+        value = self.given.get(name, default)
+        if value is not None and not isinstance(value, str):
+            raise self.problem(name, f"expected a string, got {value!r}")
+        return value
+
+    def count(self, name: str, default: int) -> int:
+        value = self.given.get(name, default)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise self.problem(name, f"expected a whole number of at least 1, got {value!r}")
+        return value
+
+    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
+        value = self.given.get(name, default)
+        if value not in choices:
+            raise self.problem(name, f"expected one of {', '.join(choices)}, got {value!r}")
+        return str(value)
+
+    def names(self, name: str) -> frozenset[str]:
+        value = self.given.get(name, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.problem(name, f"expected a list of field names, got {value!r}")
+        return frozenset(value)
+
+    def mapping(self, name: str) -> dict[str, str]:
+        value = self.given.get(name, {})
+        if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+        ):
+            raise self.problem(name, f"expected a mapping of names to strings, got {value!r}")
+        return dict(value)
+
+    def template(self, name: str, default: str, fields: frozenset[str]) -> str:
+        value = self.text(name, default) or default
+        unknown = {f for _, f, _, _ in Formatter().parse(value) if f} - fields
+        if unknown:
+            raise self.problem(
+                name, f"{value!r} names {sorted(unknown)}; it may use {sorted(fields)}"
+            )
+        return value
 
 
 @dataclass
@@ -83,33 +148,56 @@ class KeyedWriter(Writer):
     may ask for at once, default 1), `lookup_separator` (between them, default `,`; null sends
     the parameter once per value), `item_path` (a record's path, default `{path}/{id}`),
     `read_only` (fields never sent nor compared), `write_only` (fields sent on create only,
-    never read back: a password), `concurrency` (requests in flight, default 4). They are read
-    and checked by the strategy's registered reader (`cartwire.connectors.write_options`)."""
+    never read back: a password), `concurrency` (requests in flight, default 4)."""
 
+    known_options: ClassVar[frozenset[str]] = frozenset(
+        {
+            "lookup_param",
+            "lookup_values",
+            "lookup_separator",
+            "item_path",
+            "read_only",
+            "write_only",
+            "concurrency",
+        }
+    )
     # Headers of the writes (a JSON:API media type).
     write_headers: ClassVar[dict[str, str]] = {}
     id_field = "id"  # where a record holds the destination's id
 
     def __init__(self, api: ApiClient, endpoint: Endpoint) -> None:
         super().__init__(api, endpoint)
-        keyed = self.configure(endpoint)
-        self.key = keyed.key
-        self.concurrency = keyed.concurrency
+        options = Options(endpoint, self.known_options)
+        self.configure(options)
+        self.key = key_fields(endpoint.natural_key)
+        self.concurrency = options.count("concurrency", DEFAULT_CONCURRENCY)
         self.collection = endpoint.path.split("?", 1)[0].rstrip("/")
-        self.item_path = keyed.item_path
-        self.read_only = keyed.read_only
-        self.write_only = keyed.write_only
-        self.lookup_params = keyed.lookup_params
-        self.lookup_values = keyed.lookup_values
-        self.lookup_separator = keyed.lookup_separator
+        self.item_path = options.template("item_path", "{path}/{id}", frozenset({"path", "id"}))
+        self.read_only = options.names("read_only")
+        self.write_only = options.names("write_only")
+        self.lookup_params = self._lookup_params(options)
+        self.lookup_values = options.count("lookup_values", 1)
+        self.lookup_separator = options.text("lookup_separator", ",")
+        if self.lookup_separator == "":
+            raise options.problem("lookup_separator", "expected a separator or null, got ''")
         self.lookup = self._lookup(self.key)
+
+    def _lookup_params(self, options: Options) -> dict[str, str]:
+        given = options.given.get("lookup_param")
+        if given is None or isinstance(given, dict):
+            return options.mapping("lookup_param")
+        if len(self.key) != 1:
+            raise options.problem(
+                "lookup_param",
+                f"the natural key has several fields ({', '.join(self.key)}): "
+                "give a mapping of each field to its parameter",
+            )
+        return {self.key[0]: str(options.text("lookup_param", None))}
 
     # -- what a subclass says ----------------------------------------------------------------
 
-    @abstractmethod
-    def configure(self, endpoint: Endpoint) -> KeyedOptions:
-        """Read the options with the strategy's reader, keep the subclass's own (before the
-        lookup is set up, which may use them) and give back the ones every keyed writer takes."""
+    def configure(self, options: Options) -> None:
+        """Read the subclass's own options (before the lookup is set up, which may use them)."""
 
     @abstractmethod
     def lookup_param(self, name: str) -> str:

@@ -1,81 +1,43 @@
 """An opened instance: read and write its records by endpoint name.
 
-This is where the pieces meet: the connector file (endpoints, paging, writers, throttles), the
-instance (credentials, rate limit, pool) and one shared `ApiClient`.
+This is where the pieces meet: the connector file (endpoints, paging, writers), the instance
+and the one shared `ApiClient` (credentials, rate limit, throttles, pool) the service layer
+built for it.
 """
 
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any
 
-from cartwire.auth import ClientCredentialsAuth
 from cartwire.connectors.schema import Connector, Endpoint
-from cartwire.http.client import (
-    ApiClient,
-    ConcurrencyPool,
-    Throttle,
-    release_client,
-    shared_client,
-)
-from cartwire.http.instance_rate_limit import RateLimit, limiter_for
+from cartwire.http.client import ApiClient, release_client
 from cartwire.http.paging import paginator_for
-from cartwire.http.shared_limits import pool_for, shared_throttle
-from cartwire.instances.service import Instances
 from cartwire.platforms.registry import WRITER, registry
 from cartwire.resources.concurrent import apages_concurrent
 from cartwire.resources.reader import Page, apages, pages
 from cartwire.resources.writer import Mode, Writer, WriteResult
-from cartwire.store import InstanceRecord, Store
+from cartwire.store import InstanceRecord
 
 Filters = dict[str, list[str]]
 ID_BATCH = 100  # ids per read by id: a short URL, one indexed query
 
 
 class Platform:
-    """`with cartwire.open("ct") as ct: for product in ct.read("products"): …`"""
+    """`with cartwire.open("ct") as ct: for product in ct.read("products"): …`
 
-    def __init__(self, name: str, store: Store | None = None) -> None:
-        instances = Instances(store or Store.open())
-        self.record: InstanceRecord = instances.get(name)
-        self.connector: Connector = instances.connector_of(self.record)[0]
-        base_url = instances.base_url(self.record)
-        # Every Platform of this instance (with these settings) in the process shares one
-        # ApiClient, and so one set of keep-alive connections.
-        self._client_key = "|".join(
-            str(part)
-            for part in (
-                self.record.name,
-                self.record.updated_at,
-                base_url,
-                self.record.pool,
-                self.record.rate_limit_amount,
-                self.record.rate_limit_unit,
-            )
-        )
-        self.api = shared_client(self._client_key, lambda: self._build_client(instances, base_url))
+    Opened by the service layer (`cartwire.services.clients`), which resolves the instance to
+    its connector and hands over the process's shared `ApiClient` for it under `client_key`;
+    closing the last Platform of that key closes the client."""
+
+    def __init__(
+        self, record: InstanceRecord, connector: Connector, api: ApiClient, client_key: str
+    ) -> None:
+        self.record = record
+        self.connector = connector
+        self.api = api
+        self._client_key = client_key
         self._closed = False
-
-    def _build_client(self, instances: Instances, base_url: str) -> ApiClient:
-        throttles: list[Throttle] = []
-        if self.record.rate_limit_amount and self.record.rate_limit_unit:
-            limit = RateLimit(self.record.rate_limit_amount, self.record.rate_limit_unit)
-            throttles.append(limiter_for(self.record.name, limit))
-        if self.connector.throttle is not None:
-            throttles.append(
-                shared_throttle(self.connector.throttle, self.record, self.connector.title)
-            )
-        pool: ConcurrencyPool | None = None
-        if self.record.pool:
-            stored = instances.store.pools.get(self.record.pool)
-            pool = pool_for(self.record.pool, stored.size if stored else None)
-        return ApiClient(
-            base_url=base_url,
-            auth=ClientCredentialsAuth(instances.token_source(self.record)),
-            headers=dict(self.connector.headers),
-            throttles=throttles,
-            pool=pool,
-        )
 
     def __enter__(self) -> "Platform":
         return self
@@ -315,5 +277,5 @@ def _joined(params: dict[str, Any], more: dict[str, Any]) -> dict[str, Any]:
     return joined
 
 
-def open_instance(name: str, store: Store | None = None) -> Platform:
-    return Platform(name, store)
+# What opens an instance by name (the service layer's `open_platform`, bound to a store).
+Opener = Callable[[str], Platform]

@@ -14,22 +14,19 @@ default the endpoint's `primary_key`).
 from collections.abc import Mapping
 from typing import Any
 
-from cartwire.connectors.schema import Endpoint
-from cartwire.connectors.write_options import KeyedOptions, rest_options
 from cartwire.http.paging import dig
-from cartwire.resources.keyed_writer import KeyedWriter
+from cartwire.resources.keyed_writer import KeyedWriter, Options
 
 
 class RestWriter(KeyedWriter):
     name = "rest"
+    known_options = KeyedWriter.known_options | {"update_method", "wrap", "record_path", "id_field"}
 
-    def configure(self, endpoint: Endpoint) -> KeyedOptions:
-        options = rest_options(endpoint)
-        self.update_method = options.update_method
-        self.wrap = options.wrap
-        self.record_path = options.record_path
-        self.id_field = options.id_field
-        return options.keyed
+    def configure(self, options: Options) -> None:
+        self.update_method = options.choice("update_method", "PATCH", ("PATCH", "PUT"))
+        self.wrap = options.text("wrap", None)
+        self.record_path = options.text("record_path", self.wrap)
+        self.id_field = options.text("id_field", None) or self.endpoint.primary_key
 
     def lookup_param(self, name: str) -> str:
         return name

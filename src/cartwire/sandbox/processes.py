@@ -14,8 +14,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 from cartwire.procinfo import process_start_time
 
 
@@ -77,6 +75,8 @@ def spawn(argv: list[str], env: dict[str, str], log_path: Path) -> ProcessHandle
 
 def wait_healthy(url: str, handle: ProcessHandle, log_path: Path, timeout: float = 60.0) -> None:
     """Poll `{url}/_sandbox/health` until it answers, failing fast if the process died."""
+    import httpx  # here, so `cartwire --help` (which knows SandboxError) loads no HTTP stack
+
     deadline = time.monotonic() + timeout
     with httpx.Client(timeout=2.0) as client:
         while time.monotonic() < deadline:
@@ -96,6 +96,8 @@ def wait_healthy(url: str, handle: ProcessHandle, log_path: Path, timeout: float
 
 def answers(url: str) -> bool:
     """True if a sandbox answers its health check at `url`."""
+    import httpx
+
     try:
         return httpx.get(f"{url}/_sandbox/health", timeout=2.0).status_code == 200
     except httpx.TransportError:

@@ -9,7 +9,6 @@ from cartwire.platforms.registry import (
     PAGINATOR,
     THROTTLE,
     WEBHOOK,
-    WRITE_OPTIONS,
     WRITER,
     Registry,
 )
@@ -28,7 +27,6 @@ def register(registry: Registry) -> None:
     registry.add(PAGINATOR, "cl_id_keyset", f"{__name__}.paging:ClIdKeyset")
     registry.add(PAGINATOR, "cl_updated_keyset", f"{__name__}.paging:ClUpdatedKeyset")
     registry.add(WRITER, "commercelayer", f"{__name__}.writer:CommerceLayerWriter")
-    registry.add(WRITE_OPTIONS, "commercelayer", f"{__name__}.write_options:cl_options")
     registry.add(THROTTLE, "commercelayer_limits", f"{__name__}.limits:commercelayer_limits")
     registry.add(ERROR_CLASSIFIER, "commercelayer", f"{__name__}.errors:classify")
     registry.add(WEBHOOK, "commercelayer", f"{__name__}.webhooks:WEBHOOK")

@@ -37,9 +37,9 @@ from cartwire.http.errors import ApiError
 from cartwire.platforms.commercelayer.lookup import Found
 from cartwire.platforms.commercelayer.plans import OUTCOMES, Plan
 from cartwire.platforms.commercelayer.records import Desired, Shape
-from cartwire.platforms.commercelayer.write_options import MAX_INPUTS
 from cartwire.resources.writer import WriteResult
 
+MAX_INPUTS = 10_000
 MAX_QUEUED = 10
 MAX_POLL = 5.0
 FINISHED = ("completed", "interrupted")

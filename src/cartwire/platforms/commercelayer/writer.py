@@ -26,11 +26,10 @@ from cartwire.connectors.schema import Endpoint, key_fields
 from cartwire.http.client import ApiClient, SafeRetry
 from cartwire.http.errors import ApiError, Conflict, ServerError, Unreachable
 from cartwire.http.waiting import in_this_context, thread_pool
-from cartwire.platforms.commercelayer.imports import ImportRunner
+from cartwire.platforms.commercelayer.imports import MAX_INPUTS, ImportRunner
 from cartwire.platforms.commercelayer.lookup import Found, Lookup
 from cartwire.platforms.commercelayer.plans import Plan
 from cartwire.platforms.commercelayer.records import Codes, Desired, Shape
-from cartwire.platforms.commercelayer.write_options import MAX_INPUTS, cl_options
 from cartwire.resources.jsonapi import flatten
 from cartwire.resources.writer import Writer, WriteResult, failure
 
@@ -54,26 +53,26 @@ class CommerceLayerWriter(Writer):
 
     def __init__(self, api: ApiClient, endpoint: Endpoint) -> None:
         super().__init__(api, endpoint)
-        options = cl_options(endpoint)
+        options = self.options
         self.shape = Shape(
-            type=options.type,
-            relationships=options.relationships,
+            type=str(options.get("type", endpoint.path)),
+            relationships=dict(options.get("relationships", {})),
             key=key_fields(endpoint.natural_key),
-            write_only=options.write_only,
+            write_only=frozenset(options.get("write_only", [])),
         )
-        self.concurrency = options.concurrency
-        self.bulk_threshold = options.bulk_threshold
+        self.concurrency = int(options.get("concurrency", 4))
+        self.bulk_threshold = int(options.get("bulk_threshold", 100))
         self.codes = Codes(api)
         self.imports: ImportRunner | None = None
-        if options.importable:
+        if options.get("importable"):
             self.imports = ImportRunner(
                 api,
                 self.shape,
-                parent=options.import_parent,
-                skip_errors=options.skip_errors,
-                poll=options.import_poll_seconds,
-                timeout=options.import_timeout_seconds,
-                size=options.import_size,
+                parent=options.get("import_parent"),
+                skip_errors=bool(options.get("skip_errors", True)),
+                poll=float(options.get("import_poll_seconds", 0.5)),
+                timeout=float(options.get("import_timeout_seconds", 3600)),
+                size=int(options.get("import_size", MAX_INPUTS)),
             )
 
     # -- single writes -----------------------------------------------------------------------

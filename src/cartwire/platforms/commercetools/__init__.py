@@ -8,7 +8,6 @@ from cartwire.platforms.registry import (
     FLOW_FILE,
     MONEY_READER,
     PAGINATOR,
-    WRITE_OPTIONS,
     WRITER,
     Registry,
 )
@@ -38,4 +37,3 @@ def register(registry: Registry) -> None:
         ("ct_order_import", "simple:OrderImportWriter"),
     ]:
         registry.add(WRITER, name, f"{__name__}.{ref}")
-        registry.add(WRITE_OPTIONS, name, f"{__name__}.write_options:ct_options")

@@ -32,10 +32,13 @@ from cartwire.platforms.commercetools.lookup import (
     find,
 )
 from cartwire.platforms.commercetools.paging import in_predicate
-from cartwire.platforms.commercetools.write_options import ct_options
 from cartwire.resources.writer import Writer, WriteResult
 
 T = TypeVar("T")
+
+DEFAULT_CONCURRENCY = 8
+DEFAULT_CHUNK = 500
+DEFAULT_CONFLICT_RETRIES = 3
 
 
 class DraftError(ValueError):
@@ -58,11 +61,10 @@ class CtWriter(Writer):
 
     def __init__(self, api: ApiClient, endpoint: Endpoint) -> None:
         super().__init__(api, endpoint)
-        options = ct_options(endpoint)
-        self.concurrency = options.concurrency
-        self.chunk = options.chunk
-        self.conflict_retries = options.conflict_retries
-        self.resources = collection(options.lookup_path)
+        self.concurrency = int(self.options.get("concurrency", DEFAULT_CONCURRENCY))
+        self.chunk = int(self.options.get("chunk", DEFAULT_CHUNK))
+        self.conflict_retries = int(self.options.get("conflict_retries", DEFAULT_CONFLICT_RETRIES))
+        self.resources = collection(str(self.options.get("lookup_path", endpoint.path)))
         self.natural_key = NaturalKey.parse(endpoint.natural_key or "key")
         self.references = References(api)
 

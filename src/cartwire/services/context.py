@@ -1,0 +1,122 @@
+"""`Services`: what a shell (the CLI, the webhook receiver, next the HTTP API and the workers)
+holds to do anything with the store, instances, flows and runs.
+
+The store is opened on first use, once, so a command that needs none (e.g. `flows validate` of
+a file without lookup tables) never opens it; a shell that already has a store passes it in and
+keeps closing it itself. Each service's module is imported when it is first asked for, so
+holding a `Services` costs nothing until then.
+"""
+
+from functools import cached_property
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import httpx
+
+    from cartwire.resources import Platform
+    from cartwire.services.flows import FlowService
+    from cartwire.services.instances import InstanceService
+    from cartwire.services.lookups import LookupService
+    from cartwire.services.pools import PoolService
+    from cartwire.services.records import RecordService
+    from cartwire.services.runs import RunService
+    from cartwire.services.validation import FlowValidation
+    from cartwire.services.webhooks import WebhookService
+    from cartwire.store import Store as Store  # for shells that are handed one
+
+
+class Services:
+    def __init__(self, store: "Store | None" = None) -> None:
+        self._given = store
+
+    @cached_property
+    def store(self) -> "Store":
+        if self._given is not None:
+            return self._given
+        from cartwire.store import Store
+
+        return Store.open()
+
+    def close(self) -> None:
+        """Close the store if this opened it."""
+        if self._given is None and "store" in self.__dict__:
+            self.store.close()
+
+    def __enter__(self) -> "Services":
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    @cached_property
+    def instances(self) -> "InstanceService":
+        from cartwire.services.instances import InstanceService
+
+        return InstanceService(self.store)
+
+    @cached_property
+    def pools(self) -> "PoolService":
+        from cartwire.services.pools import PoolService
+
+        return PoolService(self.store)
+
+    @cached_property
+    def flows(self) -> "FlowService":
+        from cartwire.services.flows import FlowService
+
+        return FlowService(lambda: self.store)
+
+    @cached_property
+    def runs(self) -> "RunService":
+        from cartwire.services.runs import RunService
+
+        return RunService(self.store)
+
+    @cached_property
+    def lookups(self) -> "LookupService":
+        from cartwire.services.lookups import LookupService
+
+        return LookupService(self.store)
+
+    @cached_property
+    def records(self) -> "RecordService":
+        from cartwire.services.records import RecordService
+
+        return RecordService(self.store)
+
+    @cached_property
+    def webhooks(self) -> "WebhookService":
+        from cartwire.services.webhooks import WebhookService
+
+        return WebhookService(lambda: self.store)
+
+    def validate_flow(self, file: Path, destination: str | None = None) -> "FlowValidation":
+        """A flow file's problems and its lookup tables' readiness (`validation`)."""
+        from cartwire.services.validation import validate_file
+
+        return validate_file(file, destination, lambda: self.store)
+
+    def open(self, instance: str) -> "Platform":
+        """Read and write the instance's records by endpoint name (`cartwire.open`)."""
+        from cartwire.services.clients import open_platform
+
+        return open_platform(self.store, instance)
+
+    def connect(self, instance: str, *, timeout: float = 30.0) -> "httpx.Client":
+        """An authenticated httpx client for the instance (`cartwire.connect`)."""
+        from cartwire.services.clients import connect
+
+        return connect(self.store, instance, timeout)
+
+    def aconnect(self, instance: str, *, timeout: float = 30.0) -> "httpx.AsyncClient":
+        from cartwire.services.clients import aconnect
+
+        return aconnect(self.store, instance, timeout)
+
+    def rotate_secrets(self, new_key: bytes | None = None) -> int:
+        """Re-encrypt every stored secret under a new key; the count of values re-encrypted."""
+        return self.store.encryption.rotate(new_key)

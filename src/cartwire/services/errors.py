@@ -1,0 +1,38 @@
+"""Every exception a shell turns into a message and an exit code (or an HTTP status).
+
+Collected here so that shells import them from the service layer alone. Loading this module
+loads the engine, so a shell imports it only once it is about to call a service.
+"""
+
+from cartwire.auth.errors import AuthError
+from cartwire.connectors import ConnectorError
+from cartwire.flows.catalog import FlowNotFound
+from cartwire.flows.problems import FlowError, FlowInvalid
+from cartwire.flows.run_endings import RunInterrupted
+from cartwire.http.errors import ApiError
+from cartwire.http.paging import IncompleteRead
+from cartwire.instances import CredentialsRejected, FieldProblem, InstanceInUse, InvalidFields
+from cartwire.instances.sandboxes import NoSandbox
+from cartwire.services.pools import PoolRejected
+from cartwire.store import InstanceExists, InstanceNotFound, InvalidRecord, StoreError
+
+__all__ = [
+    "ApiError",
+    "AuthError",
+    "ConnectorError",
+    "CredentialsRejected",
+    "FieldProblem",
+    "FlowError",
+    "FlowInvalid",
+    "FlowNotFound",
+    "IncompleteRead",
+    "InstanceExists",
+    "InstanceInUse",
+    "InstanceNotFound",
+    "InvalidFields",
+    "InvalidRecord",
+    "NoSandbox",
+    "PoolRejected",
+    "RunInterrupted",
+    "StoreError",
+]
