@@ -1,6 +1,6 @@
 """Which commercetools error codes are worth another try within a run."""
 
-from cartwire.resources.failures import ErrorClass
+from cartwire.resources.failures import ErrorClass, by_http_status
 
 # The platform was busy (or never answered): nothing was wrong with the record.
 _TRANSIENT = frozenset({"General", "OverCapacity", "PendingOperation"})
@@ -8,6 +8,9 @@ CONCURRENT_MODIFICATION = "ConcurrentModification"  # a 409: someone else wrote 
 
 
 def classify(code: str | None) -> ErrorClass:
+    """An answer without a body of ours (a proxy's 503) has only its status to go by."""
     if code is None or code in _TRANSIENT:
         return "transient"
-    return "conflict" if code == CONCURRENT_MODIFICATION else "permanent"
+    if code == CONCURRENT_MODIFICATION:
+        return "conflict"
+    return by_http_status(code) if code.isdigit() else "permanent"
