@@ -49,6 +49,10 @@ def _read(line: str) -> int:
     return int(found[1].replace(",", ""))
 
 
+def _sigint_as_at_a_terminal() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_interrupts_the_run_resumably_and_resume_continues_its_counts(
     world: World,
 ) -> None:
@@ -65,6 +69,9 @@ def test_ctrl_c_interrupts_the_run_resumably_and_resume_continues_its_counts(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # Ctrl-C as at a terminal, whoever started the suite: a shell without job control
+        # starts a background command with SIGINT ignored, and a child inherits that.
+        preexec_fn=_sigint_as_at_a_terminal,
     )
     assert process.stderr is not None
     seen: list[str] = []
