@@ -39,26 +39,8 @@ class RunView(BaseModel):
 
     @classmethod
     def of(cls, run: Run) -> "RunView":
-        return cls(
-            id=run.id,
-            flow=run.flow,
-            flow_version=run.flow_version,
-            trigger=run.trigger,
-            source=run.source,
-            destination=run.destination,
-            full=run.full,
-            dry_run=run.dry_run,
-            status=run.status,
-            counts=dict(run.counts),
-            retry_of=run.retry_of,
-            stop_requested=run.stop_requested,
-            error=run.error,
-            created_at=run.created_at,
-            started_at=run.started_at,
-            ended_at=run.ended_at,
-            limit=run.limit,
-            duration=run.duration,
-        )
+        """Read from the run's attributes, so a field added to both needs no third mention."""
+        return cls.model_validate(run, from_attributes=True)
 
 
 class LogLine(BaseModel):
