@@ -9,6 +9,7 @@ from cartwire.store.errors import (
     InstanceExists,
     InstanceNotFound,
     InvalidRecord,
+    NameTaken,
     PoolNotFound,
     StoreError,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "InstanceRecord",
     "InvalidRecord",
     "KeyFileMissing",
+    "NameTaken",
     "PoolNotFound",
     "PoolRecord",
     "Store",

@@ -35,6 +35,15 @@ class InstanceNotFound(StoreError):
         self.name = name
 
 
+class NameTaken(StoreError):
+    """An API key or user of this name is already stored; names are how people refer to them."""
+
+    def __init__(self, kind: str, name: str) -> None:
+        super().__init__(f"{kind} named {name!r} already exists")
+        self.kind = kind
+        self.name = name
+
+
 class PoolNotFound(StoreError):
     """No size is stored for a concurrency pool with this name."""
 

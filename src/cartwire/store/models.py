@@ -300,6 +300,57 @@ class WebhookSecretRow(Base):
     updated_at: Mapped[datetime]
 
 
+# Who may use cartwire's HTTP API and web UI. The roles are fixed (the services say what each
+# may do); the CHECK keeps any other value out whoever writes the row.
+ROLES = ("admin", "manager", "user", "read-only")
+ROLE_CHECK = "role IN ({})".format(", ".join(f"'{role}'" for role in ROLES))
+
+
+class ApiKeyRow(Base):
+    """An API key: only its SHA-256 is kept (`key_hash`), and its first characters to tell keys
+    apart in lists. A revoked key stays, with its name, so its use can still be traced."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = (CheckConstraint(ROLE_CHECK, name="role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class UserRow(Base):
+    """A person who signs in to the web UI, with an Argon2 hash of their password."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(ROLE_CHECK, name="role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    disabled: Mapped[bool] = mapped_column(Boolean)
+
+
+class SessionRow(Base):
+    """A signed-in web UI session, found by the SHA-256 of its token (the token itself is only in
+    the browser's cookie); it goes with its user."""
+
+    __tablename__ = "sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+
+
 @dataclass(frozen=True)
 class EncryptedColumn:
     """Where one encrypted value lives, and how to name its instance in an error message."""

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from cartwire.store import migrate
+from cartwire.store.api_keys import ApiKeys
 from cartwire.store.bindings import Bindings
 from cartwire.store.cursors import Cursors
 from cartwire.store.encryption import Encryption
@@ -26,7 +27,9 @@ from cartwire.store.run_failures import RunFailures
 from cartwire.store.run_logs import RunLogs
 from cartwire.store.runs import Runs
 from cartwire.store.schedule_slots import ScheduleSlots
+from cartwire.store.sessions import UserSessions
 from cartwire.store.tokens import Tokens
+from cartwire.store.users import Users
 from cartwire.store.webhook_secrets import WebhookSecrets
 
 
@@ -57,6 +60,9 @@ class Store:
         self.planned_writes = PlannedWrites(sessions, self.encryption)
         self.lookup_tables = LookupTables(sessions)
         self.schedule_slots = ScheduleSlots(sessions)
+        self.api_keys = ApiKeys(sessions)
+        self.users = Users(sessions)
+        self.sessions = UserSessions(sessions)
 
     @classmethod
     def open(cls, url: str | None = None) -> "Store":
