@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     import httpx
 
     from cartwire.resources import Platform
+    from cartwire.services.access import AccessService
     from cartwire.services.flows import FlowService
     from cartwire.services.instances import InstanceService
     from cartwire.services.lookups import LookupService
@@ -93,6 +94,12 @@ class Services:
         from cartwire.services.webhooks import WebhookService
 
         return WebhookService(lambda: self.store)
+
+    @cached_property
+    def access(self) -> "AccessService":
+        from cartwire.services.access import AccessService
+
+        return AccessService(self.store)
 
     def validate_flow(self, file: Path, destination: str | None = None) -> "FlowValidation":
         """A flow file's problems and its lookup tables' readiness (`validation`)."""

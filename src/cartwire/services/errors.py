@@ -13,10 +13,12 @@ from cartwire.http.errors import ApiError
 from cartwire.http.paging import IncompleteRead
 from cartwire.instances import CredentialsRejected, FieldProblem, InstanceInUse, InvalidFields
 from cartwire.instances.sandboxes import NoSandbox
+from cartwire.services.access import AccessRefused, LoginFailed
 from cartwire.services.pools import PoolRejected
 from cartwire.store import InstanceExists, InstanceNotFound, InvalidRecord, StoreError
 
 __all__ = [
+    "AccessRefused",
     "ApiError",
     "AuthError",
     "ConnectorError",
@@ -31,6 +33,7 @@ __all__ = [
     "InstanceNotFound",
     "InvalidFields",
     "InvalidRecord",
+    "LoginFailed",
     "NoSandbox",
     "PoolRejected",
     "RunInterrupted",
