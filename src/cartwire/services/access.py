@@ -82,7 +82,7 @@ class ApiKeyView(BaseModel):
     def of(cls, record: ApiKeyRecord) -> "ApiKeyView":
         return cls(
             name=record.name,
-            role=_role(record.role),
+            role=parse_role(record.role),
             prefix=record.prefix,
             created_at=record.created_at,
             last_used_at=record.last_used_at,
@@ -107,7 +107,7 @@ class UserView(BaseModel):
     def of(cls, record: UserRecord) -> "UserView":
         return cls(
             name=record.name,
-            role=_role(record.role),
+            role=parse_role(record.role),
             created_at=record.created_at,
             disabled=record.disabled,
         )
@@ -126,7 +126,7 @@ class AccessRefused(ValueError):
     """Input that cannot be stored or acted on: which field, and the rule it broke."""
 
     def __init__(self, field: str, rule: str) -> None:
-        super().__init__(f"{field} {rule}")
+        super().__init__(f"{field}: {rule}")
         self.field = field
         self.rule = rule
 
@@ -138,14 +138,16 @@ class LoginFailed(Exception):
         super().__init__("wrong name or password")
 
 
-def _role(text: str) -> Role:
+def parse_role(text: str) -> Role:
+    """The role named, or AccessRefused (for shells to check before asking for more)."""
     for role in ROLES:
         if text == role:
             return role
     raise AccessRefused("role", f"must be one of {', '.join(ROLES)} (got {text!r})")
 
 
-def _check_name(name: str) -> None:
+def check_name(name: str) -> None:
+    """AccessRefused unless `name` can name a key or a user."""
     if not NAME_PATTERN.fullmatch(name):
         raise AccessRefused("name", f"{NAME_RULE} (got {name!r})")
 
@@ -165,8 +167,8 @@ class AccessService:
 
     def create_key(self, name: str, role: str) -> CreatedKey:
         """A new key for `role`; the key is in the result and nowhere else."""
-        _check_name(name)
-        checked = _role(role)
+        check_name(name)
+        checked = parse_role(role)
         key = KEY_PREFIX + secrets.token_urlsafe(32)
         try:
             record = self._store.api_keys.add(name, checked, key, self._clock())
@@ -184,7 +186,9 @@ class AccessService:
         """Refuse the key from now on (revoking it again changes nothing)."""
         record = self._store.api_keys.revoke(name, self._clock())
         if record is None:
-            raise AccessRefused("name", f"{name!r} names no API key; see `cartwire apikeys list`")
+            raise AccessRefused(
+                "name", f"no API key is named {name!r}; see `cartwire apikeys list`"
+            )
         return ApiKeyView.of(record)
 
     def authenticate_key(self, key: str) -> Principal | None:
@@ -198,13 +202,13 @@ class AccessService:
         now = self._clock()
         if record.last_used_at is None or now - record.last_used_at >= TOUCH_EVERY:
             self._store.api_keys.used(record.name, now)
-        return Principal(record.name, _role(record.role), "key")
+        return Principal(record.name, parse_role(record.role), "key")
 
     # Users
 
     def add_user(self, name: str, role: str, password: str) -> UserView:
-        _check_name(name)
-        checked = _role(role)
+        check_name(name)
+        checked = parse_role(role)
         if len(password) < MIN_PASSWORD_LENGTH:
             raise AccessRefused("password", f"must be at least {MIN_PASSWORD_LENGTH} characters")
         hashed = self._hasher.hash(password)
@@ -220,7 +224,7 @@ class AccessService:
     def remove_user(self, name: str) -> None:
         """Remove the user; their sessions end with them."""
         if not self._store.users.remove(name):
-            raise AccessRefused("name", f"{name!r} names no user; see `cartwire users list`")
+            raise AccessRefused("name", f"no user is named {name!r}; see `cartwire users list`")
 
     def has_users(self) -> bool:
         return self._store.users.any()
@@ -266,7 +270,7 @@ class AccessService:
             return None
         if now - found.last_seen_at >= TOUCH_EVERY:
             self._store.sessions.seen(token, now)
-        return Principal(found.user.name, _role(found.user.role), "user"), found.csrf_token
+        return Principal(found.user.name, parse_role(found.user.role), "user"), found.csrf_token
 
     def logout(self, token: str) -> None:
         """End the session (nothing happens for an unknown token)."""
