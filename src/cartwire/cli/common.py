@@ -5,6 +5,7 @@ import json
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -31,6 +32,11 @@ def clock(seconds: float) -> str:
     minutes, secs = divmod(int(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}:{minutes:02}:{secs:02}" if hours else f"{minutes}:{secs:02}"
+
+
+def timestamp(moment: datetime | None) -> str:
+    """A time in a table: to the second, UTC as stored; blank for none."""
+    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else ""
 
 
 def fail(message: str, code: int = FAILED) -> typer.Exit:

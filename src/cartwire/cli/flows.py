@@ -2,7 +2,6 @@
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -20,6 +19,7 @@ from cartwire.cli.common import (
     fail,
     out,
     services,
+    timestamp,
 )
 from cartwire.cli.progress import DRY_RUN_COUNTS, progress_bar
 from cartwire.cli.tables import Column, WideOption, print_table
@@ -370,14 +370,10 @@ def run_row(run: "RunView") -> list[str]:
         run.trigger,
         f"{run.source} → {run.destination}",
         *(f"{run.counts.get(k, 0):,}" for k in COUNT_KEYS),
-        _at(run.started_at),
-        _at(run.ended_at),
+        timestamp(run.started_at),
+        timestamp(run.ended_at),
         clock(duration.total_seconds()) if duration is not None else "",
     ]
-
-
-def _at(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else ""
 
 
 @runs_app.command("show")
