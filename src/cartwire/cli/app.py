@@ -8,6 +8,7 @@ import typer
 from cartwire import __version__, logs
 from cartwire.cli import (
     api,
+    apikeys,
     connectors,
     flows,
     instances,
@@ -17,6 +18,7 @@ from cartwire.cli import (
     sandbox,
     scheduler,
     secrets,
+    users,
     webhooks,
 )
 from cartwire.cli.common import (
@@ -52,6 +54,8 @@ app.command("send")(records.send)
 app.command("endpoints")(records.endpoints)
 app.command("scheduler")(scheduler.scheduler)
 app.add_typer(webhooks.app, name="webhooks")
+app.add_typer(apikeys.app, name="apikeys")
+app.add_typer(users.app, name="users")
 
 
 def _print_version(wanted: bool) -> None:
