@@ -42,6 +42,12 @@ def _admin_url() -> str:
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A SQLAlchemy URL for a fresh PostgreSQL database, dropped after the test."""
+    yield from fresh_database()
+
+
+def fresh_database() -> Iterator[str]:
+    """A fresh PostgreSQL database's URL, dropped when the generator is closed (skips the test
+    when there is no PostgreSQL)."""
     name = f"cartwire_test_{secrets.token_hex(6)}"
     try:
         admin = psycopg.connect(_admin_url(), autocommit=True, connect_timeout=5)

@@ -18,6 +18,7 @@ from cartwire.cli import (
     sandbox,
     scheduler,
     secrets,
+    serve,
     users,
     webhooks,
 )
@@ -53,6 +54,7 @@ app.command("get")(records.get)
 app.command("send")(records.send)
 app.command("endpoints")(records.endpoints)
 app.command("scheduler")(scheduler.scheduler)
+app.command("serve")(serve.serve)
 app.add_typer(webhooks.app, name="webhooks")
 app.add_typer(apikeys.app, name="apikeys")
 app.add_typer(users.app, name="users")

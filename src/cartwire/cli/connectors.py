@@ -1,6 +1,6 @@
 """`cartwire connectors list|show`: what each connector asks for and how it authenticates."""
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -8,42 +8,9 @@ from cartwire.cli.common import USAGE, JsonOption, emit_json, fail, out
 from cartwire.cli.tables import Column, WideOption, print_table
 
 if TYPE_CHECKING:
-    from cartwire.services.connectors import Connector
+    pass
 
 app = typer.Typer(no_args_is_help=True, help="Connectors: the platforms cartwire can talk to.")
-
-
-def describe(connector: "Connector") -> dict[str, Any]:
-    return {
-        "name": connector.name,
-        "title": connector.title,
-        "description": connector.description,
-        "docs": [str(url) for url in connector.docs],
-        "auth_methods": [
-            {
-                "key": method.key,
-                "name": method.name,
-                "fields": [
-                    {
-                        "key": f.key,
-                        "label": f.label,
-                        "required": f.required,
-                        "default": f.default,
-                        "secret": f.secret,
-                        "advanced": f.advanced,
-                        "choices": f.choices,
-                        "pattern": f.pattern,
-                        "help": f.help,
-                    }
-                    for f in method.fields
-                ],
-                "token": method.token.model_dump(),
-                "defaults": method.defaults,
-                "base_url": method.base_url,
-            }
-            for method in connector.auth_methods
-        ],
-    }
 
 
 @app.command("list")
@@ -97,7 +64,7 @@ def show(
     except catalogue.ConnectorError as exc:
         raise fail(str(exc), USAGE) from None
     if as_json:
-        emit_json(describe(connector))
+        emit_json(catalogue.describe(connector))
         return
     out.print(f"[bold]{connector.title}[/bold] ({connector.name}): {connector.description}")
     out.print("API docs: " + ", ".join(str(u) for u in connector.docs))

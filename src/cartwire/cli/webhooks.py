@@ -25,6 +25,7 @@ from cartwire.cli.common import (
     out,
     services,
 )
+from cartwire.cli.serve import GraceOption, HostOption, run_server
 
 app = typer.Typer(no_args_is_help=True, help="Webhooks that start flows: secrets, URLs, server.")
 
@@ -128,18 +129,10 @@ def url(
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    host: HostOption = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8787,
-    grace: Annotated[
-        float, typer.Option(min=0, help="On shutdown, seconds to let webhook runs finish.")
-    ] = 30.0,
+    grace: GraceOption = 30.0,
 ) -> None:
-    """Receive webhooks: POST /webhooks/FLOW starts FLOW with the payload as its records."""
-    import uvicorn  # only this command needs the server
-
-    from cartwire.api.webhooks import create_app
-
-    with errors_as_messages(_handlers):
-        application = create_app(services().store, grace=grace)
-    print(f"receiving webhooks at http://{host}:{port}/webhooks/FLOW", file=sys.stderr)
-    uvicorn.run(application, host=host, port=port, log_level="warning", lifespan="on")
+    """Receive webhooks: POST /webhooks/FLOW starts FLOW with the payload as its records.
+    The same server as `cartwire serve` (which also serves the API and the web UI)."""
+    run_server(host, port, grace, announce="receiving webhooks at {url}/webhooks/FLOW")

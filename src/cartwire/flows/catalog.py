@@ -30,8 +30,13 @@ def _prebuilt() -> dict[str, str]:
     }
 
 
+def user_folder() -> Path:
+    """Where the user's own flow files are (`$CARTWIRE_HOME/flows/`)."""
+    return data_dir() / "flows"
+
+
 def _user() -> dict[str, str]:
-    folder = data_dir() / "flows"
+    folder = user_folder()
     if not folder.is_dir():
         return {}
     return {p.stem: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.yaml"))}

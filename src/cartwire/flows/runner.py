@@ -27,6 +27,10 @@ from cartwire.resources.opened_instance import Opener
 from cartwire.store import Store
 from cartwire.store.runs import Run
 
+# Runs over records handed to them (a webhook delivery, a payload posted to the HTTP API), which
+# resume from the records kept with the run rather than by reading the source.
+GIVEN_TRIGGERS = frozenset({"webhook", "payload"})
+
 
 class FlowRunner:
     """Runs one flow file between a source and a destination instance."""
@@ -119,7 +123,7 @@ class FlowRunner:
         (webhook, retry) by writing them again, unless its one page was already committed.
         `on_start` learns the run once it is claimed (`running` again), before the work."""
         unfinished = self.store.runs.get(run_id)
-        self._check_instances(reads_source=unfinished.trigger != "webhook")
+        self._check_instances(reads_source=unfinished.trigger not in GIVEN_TRIGGERS)
         self.lookup_tables()  # as for a new run: refused before the run is claimed
         work_on = self._given_work(unfinished)
         run = self.store.runs.claim(run_id, owner_token(os.getpid()))
@@ -136,7 +140,7 @@ class FlowRunner:
         """How to redo a run whose records were given rather than read; None for a read."""
         if run.retry_of is not None:
             return self.given.resend(run, run.retry_of, self._lookups())
-        if run.trigger != "webhook":
+        if run.trigger not in GIVEN_TRIGGERS:
             return None
         records = self.store.runs.inputs(run.id)
         if records is None:
@@ -146,9 +150,15 @@ class FlowRunner:
             )
         return self.given.payload(run, records, self._lookups())
 
-    def retry(self, run_id: int, progress: Progress | None = None) -> Run:
+    def retry(
+        self,
+        run_id: int,
+        progress: Progress | None = None,
+        on_start: Callable[[Run], None] | None = None,
+    ) -> Run:
         """A new run that processes again, read afresh from the source, only the records
-        `run_id` failed on. A dry run wrote nothing: retrying it is refused, not done for real."""
+        `run_id` failed on. A dry run wrote nothing: retrying it is refused, not done for real.
+        `on_start` learns the new run once it is recorded."""
         failed = self.store.runs.get(run_id)
         if failed.dry_run:
             raise FlowError(
@@ -160,6 +170,8 @@ class FlowRunner:
         self._check_instances()
         self.lookup_tables()  # as for a new run: refused before a run exists
         run = self._start("retry", retry_of=run_id)
+        if on_start is not None:
+            on_start(run)
         return self.given.one_page(run, self.given.resend(run, run_id, self._lookups()), progress)
 
     def _start(

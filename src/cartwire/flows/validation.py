@@ -42,6 +42,12 @@ def validate(
     return _load(_text(source), registry)[1]
 
 
+def validate_text(text: str) -> list[Problem]:
+    """`validate` of a file's text, however short: never read as a path (it may come from a
+    request)."""
+    return _load(text, None)[1]
+
+
 def _text(source: str | Path) -> str:
     if isinstance(source, str) and "\n" in source:
         return source

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from cartwire.services.lookups import LookupService
     from cartwire.services.pools import PoolService
     from cartwire.services.records import RecordService
+    from cartwire.services.run_starter import RunStarter
     from cartwire.services.runs import RunService
     from cartwire.services.validation import FlowValidation
     from cartwire.services.webhooks import WebhookService
@@ -78,6 +79,19 @@ class Services:
         return RunService(self.store)
 
     @cached_property
+    def starter(self) -> "RunStarter":
+        """Runs started in threads of this process (for a long-lived one: the HTTP server)."""
+        from cartwire.services.run_starter import RunStarter
+
+        return RunStarter(self.store)
+
+    def metrics(self) -> tuple[bytes, str]:
+        """The Prometheus exposition of the store's runs: (body, content type)."""
+        from cartwire.services.metrics import render_prometheus
+
+        return render_prometheus(self.store)
+
+    @cached_property
     def lookups(self) -> "LookupService":
         from cartwire.services.lookups import LookupService
 
@@ -123,6 +137,16 @@ class Services:
         from cartwire.services.clients import aconnect
 
         return aconnect(self.store, instance, timeout)
+
+    def store_problem(self) -> str | None:
+        """Why the store cannot be used right now (for health checks), or None."""
+        from cartwire.store import StoreError
+
+        try:
+            self.store.ping()
+        except StoreError as exc:
+            return str(exc)
+        return None
 
     def rotate_secrets(self, new_key: bytes | None = None) -> int:
         """Re-encrypt every stored secret under a new key; the count of values re-encrypted."""

@@ -7,6 +7,7 @@ loads the engine, so a shell imports it only once it is about to call a service.
 from cartwire.auth.errors import AuthError
 from cartwire.connectors import ConnectorError
 from cartwire.flows.catalog import FlowNotFound
+from cartwire.flows.lookups import LookupCsvError
 from cartwire.flows.problems import FlowError, FlowInvalid
 from cartwire.flows.run_endings import RunInterrupted
 from cartwire.http.errors import ApiError
@@ -15,7 +16,14 @@ from cartwire.instances import CredentialsRejected, FieldProblem, InstanceInUse,
 from cartwire.instances.sandboxes import NoSandbox
 from cartwire.services.access import AccessRefused, LoginFailed
 from cartwire.services.pools import PoolRejected
-from cartwire.store import InstanceExists, InstanceNotFound, InvalidRecord, StoreError
+from cartwire.store import (
+    InstanceExists,
+    InstanceNotFound,
+    InvalidRecord,
+    NameTaken,
+    StoreError,
+)
+from cartwire.store.runs import RunBusy, RunNotFound
 
 __all__ = [
     "AccessRefused",
@@ -34,8 +42,12 @@ __all__ = [
     "InvalidFields",
     "InvalidRecord",
     "LoginFailed",
+    "LookupCsvError",
+    "NameTaken",
     "NoSandbox",
     "PoolRejected",
+    "RunBusy",
     "RunInterrupted",
+    "RunNotFound",
     "StoreError",
 ]

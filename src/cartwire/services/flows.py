@@ -1,18 +1,32 @@
 """Flows as the shells see them: the flow files, their bindings to instances, and starting a
 run (`validation` checks a file)."""
 
+import os
+import tempfile
 from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
 
-from pydantic import BaseModel
+from pydantic import BaseModel, SkipValidation
 
 from cartwire.flows import preview
-from cartwire.flows.catalog import FlowFile, FlowNotFound, available, find
-from cartwire.flows.problems import FlowError
+from cartwire.flows.catalog import (
+    FlowFile,
+    FlowNotFound,
+    available,
+    find,
+    find_by_name,
+    user_folder,
+)
+from cartwire.flows.problems import FlowError, FlowInvalid
 from cartwire.flows.progress import Progress
 from cartwire.flows.runner import FlowRunner
+from cartwire.flows.scheduler import next_slot, schedules
 from cartwire.flows.schema import Flow
+from cartwire.flows.validation import load_flow
 from cartwire.services.clients import opener
 from cartwire.services.runs import DryRunChanges, RunView
+from cartwire.services.validation import FlowValidation, validate_flow_text
 from cartwire.store import Store
 from cartwire.store.bindings import Binding
 
@@ -42,7 +56,8 @@ class FlowDetail(BaseModel):
 
     origin: str
     text: str
-    flow: Flow
+    flow: SkipValidation[Flow]  # checked as the file loaded: checking again would refuse its
+    # normalized form (a `destination` already turned into `outputs`)
 
 
 class PreparedRun:
@@ -88,6 +103,19 @@ class PreparedRun:
         return DryRunChanges.of(*preview.kept(self._store, self._store.runs.get(run.id)))
 
 
+def _write_atomically(target: Path, text: str) -> None:
+    """Readers (a scheduler, a run starting) see the old file or the new one, never half."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
 class FlowService:
     def __init__(self, store: Callable[[], Store]) -> None:
         """`store` opens the store when first called: validating a file without lookup tables
@@ -116,9 +144,59 @@ class FlowService:
         flow_file = find(name_or_path)
         return FlowDetail(origin=flow_file.origin, text=flow_file.text, flow=flow_file.flow)
 
-    def enable(self, flow: str, source: str, destination: str) -> BindingView:
-        """Save the default binding, enabled: `flows run` and the triggers need no names."""
+    def get_by_name(self, name: str) -> FlowDetail:
+        """A flow by name only (for names from a request: never read as a path)."""
+        flow_file = find_by_name(name)
+        return FlowDetail(origin=flow_file.origin, text=flow_file.text, flow=flow_file.flow)
+
+    def validate_text(self, text: str, destination: str | None = None) -> FlowValidation:
+        return validate_flow_text(text, destination, self._open_store)
+
+    def save(self, name: str, text: str, *, replace: bool = False) -> FlowDetail:
+        """Store a user flow file `name` (`$CARTWIRE_HOME/flows/NAME.yaml`), validated first:
+        nothing is written for a file with problems, or whose `name:` is not `name`. A user
+        flow of a prebuilt flow's name overrides it, as a file put there by hand does."""
+        checked = self.validate_text(text)
+        if not checked.valid:
+            raise FlowInvalid(checked.problems)
+        flow = load_flow(text if text.endswith("\n") else text + "\n")
+        if flow.name != name:
+            raise FlowError(
+                f"the file is the flow {flow.name!r}, not {name!r}: make `name:` {name}"
+            )
+        target = user_folder() / f"{name}.yaml"
+        if target.exists() and not replace:
+            raise FlowError(f"a user flow {name!r} exists already; update it instead (PUT)")
+        _write_atomically(target, text)
+        return self.get_by_name(name)
+
+    def delete(self, name: str) -> None:
+        """Remove a user flow file; a prebuilt flow cannot be (a user flow of its name can)."""
+        target = user_folder() / f"{name}.yaml"
+        if not target.is_file():
+            find_by_name(name)  # FlowNotFound for a name nobody knows
+            raise FlowError(f"{name!r} is a prebuilt flow: it can be overridden, not deleted")
+        target.unlink()
+
+    def next_run(self, name: str) -> datetime | None:
+        """When the scheduler next starts the flow: None unless it is bound, enabled and has
+        schedule triggers."""
+        binding = self._store.bindings.get(name)
+        if binding is None or not binding.enabled:
+            return None
+        return next_slot(schedules(find_by_name(name).flow), datetime.now(UTC))
+
+    def enable(
+        self, flow: str, source: str | None = None, destination: str | None = None
+    ) -> BindingView:
+        """Save the default binding, enabled: `flows run` and the triggers need no names.
+        Without names, the saved binding is enabled again."""
         flow_file = find(flow)
+        if source is None or destination is None:
+            saved = self._store.bindings.get(flow_file.flow.name)
+            if saved is None:
+                raise FlowError(f"flow {flow!r} has no binding: give a source and a destination")
+            source, destination = source or saved.source, destination or saved.destination
         for name in (source, destination):
             self._store.instances.get(name)
         return BindingView.of(self._store.bindings.bind(flow_file.flow.name, source, destination))

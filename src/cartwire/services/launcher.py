@@ -37,7 +37,15 @@ class ThreadLauncher:
         self._lock = threading.Lock()
 
     def __call__(
-        self, flow_file: FlowFile, binding: Binding, *, trigger: str, records: Records | None = None
+        self,
+        flow_file: FlowFile,
+        binding: Binding,
+        *,
+        trigger: str,
+        records: Records | None = None,
+        full: bool = False,
+        dry_run: bool = False,
+        limit: int | None = None,
     ) -> Launched:
         runner = FlowRunner(
             self.store,
@@ -49,7 +57,14 @@ class ThreadLauncher:
         )
         return self._launch(
             binding.flow,
-            lambda announce: runner.run(trigger=trigger, records=records, on_start=announce),
+            lambda announce: runner.run(
+                trigger=trigger,
+                records=records,
+                on_start=announce,
+                full=full,
+                dry_run=dry_run,
+                limit=limit,
+            ),
             self.start_timeout,
         )
 
@@ -61,6 +76,16 @@ class ThreadLauncher:
         runner = FlowRunner.from_run(self.store, run, opener(self.store))
         return self._launch(
             run.flow, lambda announce: runner.resume(run.id, on_start=announce), timeout=None
+        )
+
+    def retry(self, run: Run) -> Launched:
+        """A new run of only the records `run` failed on, in a thread of its own; return once
+        it is recorded."""
+        runner = FlowRunner.from_run(self.store, run, opener(self.store))
+        return self._launch(
+            run.flow,
+            lambda announce: runner.retry(run.id, on_start=announce),
+            self.start_timeout,
         )
 
     def _launch(

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from cartwire.flows import Problem, load_flow, validate
 from cartwire.flows.schema import Flow
+from cartwire.flows.validation import validate_text
 
 if TYPE_CHECKING:
     from cartwire.flows.tables import TableState
@@ -64,10 +65,24 @@ def validate_file(
     """Every problem of the file; when it has none, whether the lookup tables it reads are
     ready, derived from `destination` (default: the flow's bound destination). `store` opens
     the store, only when there are tables to look at."""
-    problems = validate(file)
+    return _checked(file.read_text(encoding="utf-8"), validate(file), destination, store)
+
+
+def validate_flow_text(
+    text: str, destination: str | None, store: "Callable[[], Store]"
+) -> FlowValidation:
+    """`validate_file` of a flow file's text (posted to the HTTP API). Ended by a line break,
+    as a file is, so that `load_flow` never takes a one-line text for a path."""
+    text = text if text.endswith("\n") else text + "\n"
+    return _checked(text, validate_text(text), destination, store)
+
+
+def _checked(
+    text: str, problems: list[Problem], destination: str | None, store: "Callable[[], Store]"
+) -> FlowValidation:
     if problems:
         return FlowValidation(problems=problems, lookups=None)
-    return FlowValidation(problems=[], lookups=_lookups(load_flow(file), destination, store))
+    return FlowValidation(problems=[], lookups=_lookups(load_flow(text), destination, store))
 
 
 def _lookups(flow: Flow, destination: str | None, open_store: "Callable[[], Store]") -> LookupCheck:

@@ -9,7 +9,7 @@ or concurrent CLI calls, a running engine) share one database.
 
 from types import TracebackType
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from cartwire.store import migrate
@@ -25,6 +25,7 @@ from cartwire.store.planned_writes import PlannedWrites
 from cartwire.store.pools import Pools
 from cartwire.store.run_failures import RunFailures
 from cartwire.store.run_logs import RunLogs
+from cartwire.store.run_totals import RunTotals
 from cartwire.store.runs import Runs
 from cartwire.store.schedule_slots import ScheduleSlots
 from cartwire.store.sessions import UserSessions
@@ -56,6 +57,7 @@ class Store:
         self.cursors = Cursors(sessions)
         self.runs = Runs(sessions, self.encryption)
         self.run_logs = RunLogs(sessions)
+        self.run_totals = RunTotals(sessions)
         self.run_failures = RunFailures(sessions, self.encryption)
         self.planned_writes = PlannedWrites(sessions, self.encryption)
         self.lookup_tables = LookupTables(sessions)
@@ -97,6 +99,14 @@ class Store:
     def engine(self) -> Engine:
         """For tools and tests that need the database itself (migrations, raw checks)."""
         return self._engine
+
+    def ping(self) -> None:
+        """Ask the database a trivial question: raises `StoreError` if it cannot answer."""
+        try:
+            with self._engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except SQLAlchemyError as exc:
+            raise StoreError(f"the database does not answer: {driver_reason(exc)}") from exc
 
     def close(self) -> None:
         self._engine.dispose()
