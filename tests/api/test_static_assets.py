@@ -1,6 +1,7 @@
-"""The web UI's static files: the vendored front-end libraries are the versions package.json
-pins, unaltered, each with its licence; and in a real browser, offline, htmx swaps a fragment,
-its SSE extension swaps a pushed event, and cartwire.css styles the page."""
+"""The web UI's static files: the vendored front-end libraries (htmx, its SSE extension,
+Swagger UI for `/docs`) are the versions package.json pins, unaltered, each with its licence;
+and in a real browser, offline, htmx swaps a fragment, its SSE extension swaps a pushed event,
+and cartwire.css styles the page."""
 
 import hashlib
 import json
@@ -37,7 +38,7 @@ def test_vendored_files_are_the_pinned_versions_unaltered_with_their_licences() 
     listed = {row[0] for row in rows}
     shipped = {entry.name for entry in VENDOR.iterdir()}
     assert shipped == {"VERSIONS"} | listed | {f"{name}.LICENSE" for name in listed}
-    assert listed == {"htmx.min.js", "sse.js"}
+    assert listed == {"htmx.min.js", "sse.js", "swagger-ui-bundle.js", "swagger-ui.css"}
 
 
 PAGE = b"""<!doctype html>
