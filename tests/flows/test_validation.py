@@ -393,3 +393,13 @@ def test_without_a_registry_only_the_file_is_checked() -> None:
     assert flow.source.connector == "anything"
     assert flow.outputs[0].destination.key is None
     assert flow.settings.concurrency == 8
+
+
+def test_a_text_with_control_characters_is_a_problem_not_a_crash() -> None:
+    """A flow file posted to the HTTP API can hold anything; YAML refuses some characters
+    before it parses at all."""
+    from cartwire.flows.validation import validate_text
+
+    problems = validate_text("name: x\u0017y\n")
+    assert len(problems) == 1
+    assert "not valid YAML" in problems[0].message

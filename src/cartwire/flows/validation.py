@@ -55,16 +55,15 @@ def _text(source: str | Path) -> str:
 
 
 def _load(text: str, registry: Mapping[str, Connector] | None) -> tuple[Flow | None, list[Problem]]:
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)  # refuses a text with control characters already
+    except yaml.YAMLError as exc:
+        return None, [_yaml_problem(exc)]
     try:
         root = loader.get_single_node()
         data = loader.construct_document(root) if root is not None else None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else None
-        where = f" (line {line}, column {mark.column + 1})" if mark else ""
-        reason = getattr(exc, "problem", None) or exc
-        return None, [Problem("", f"not valid YAML: {reason}{where}", line)]
+        return None, [_yaml_problem(exc)]
     finally:
         loader.dispose()
     if root is None:
@@ -78,6 +77,14 @@ def _load(text: str, registry: Mapping[str, Connector] | None) -> tuple[Flow | N
         flow = None
     problems.sort(key=lambda p: p.line or 0)
     return (flow if not problems else None), problems
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> Problem:
+    mark = getattr(exc, "problem_mark", None)
+    line = mark.line + 1 if mark else None
+    where = f" (line {line}, column {mark.column + 1})" if mark else ""
+    reason = getattr(exc, "problem", None) or exc
+    return Problem("", f"not valid YAML: {reason}{where}", line)
 
 
 def _problem(error: Any, root: yaml.Node) -> Problem:
