@@ -7,12 +7,15 @@ from typing import Literal
 from pydantic import BaseModel
 
 from cartwire.connectors import AuthMethod, get_connector
+from cartwire.http.instance_rate_limit import UNITS
 from cartwire.instances import Instances, Settings, TestResult
 from cartwire.instances.wizard import Question, Request, Terminal, Wizard
 from cartwire.logs import MASK
 from cartwire.store import InstanceNotFound, InstanceRecord, Store
 
 Status = Literal["operational", "unreachable", "failed authentication", "unexpected response"]
+# The units an instance's rate limit may be given in, for a shell to offer.
+RATE_UNITS: tuple[str, ...] = tuple(UNITS)
 
 
 def masked(value: str) -> str:
@@ -160,6 +163,7 @@ class InstanceService:
 
 
 __all__ = [
+    "RATE_UNITS",
     "AuthMethod",
     "CredentialTest",
     "InstanceService",

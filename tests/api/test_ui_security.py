@@ -1,0 +1,118 @@
+"""What the web UI refuses, over real HTTP to `cartwire serve`: pages without a session, forms
+without their CSRF token, changes by a read-only user, and a login guessed too often."""
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.api.ui_support import PASSWORD, Server, csrf_field, serving, signed_in
+
+PAGES = ("/", "/connectors", "/instances", "/instances/new?connector=commercetools")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    home = tmp_path_factory.mktemp("ui-security") / "home"
+    with serving(home, {"admin": "admin", "reader": "read-only"}) as started:
+        yield started
+
+
+def test_the_first_login_page_says_how_to_create_the_first_user(server: Server) -> None:
+    assert "cartwire users add NAME --role admin" in server.first_login_page
+    assert "cartwire users add" not in httpx.get(f"{server.url}/login").text
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_a_page_without_a_session_redirects_to_the_login(server: Server, path: str) -> None:
+    answer = httpx.get(f"{server.url}{path}", follow_redirects=False)
+    assert answer.status_code == 303
+    location = answer.headers["location"]
+    assert location.startswith("/login?next=%2F")
+    back = httpx.get(f"{server.url}{location}")
+    assert f'name="next" value="{path}"'.replace("&", "&amp;") in back.text
+
+
+def test_a_page_with_an_unknown_session_redirects_to_the_login(server: Server) -> None:
+    answer = httpx.get(
+        f"{server.url}/instances", cookies={"cartwire_session": "expired-or-made-up"}
+    )
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/login?next=%2Finstances"
+
+
+def test_a_login_without_its_csrf_cookie_is_refused(server: Server) -> None:
+    with httpx.Client(base_url=server.url) as client:
+        token = csrf_field(client.get("/login").text)
+        client.cookies.clear()
+        answer = client.post(
+            "/login", data={"name": "admin", "password": PASSWORD, "csrf_token": token}
+        )
+    assert answer.status_code == 403
+    assert "cartwire_session" not in answer.cookies
+
+
+def test_the_session_cookie_is_httponly_and_samesite_lax(server: Server) -> None:
+    with httpx.Client(base_url=server.url) as client:
+        token = csrf_field(client.get("/login").text)
+        answer = client.post(
+            "/login", data={"name": "admin", "password": PASSWORD, "csrf_token": token}
+        )
+    assert answer.status_code == 303
+    cookie = answer.headers["set-cookie"].lower()
+    assert "cartwire_session=" in cookie
+    assert "httponly" in cookie
+    assert "samesite=lax" in cookie
+    assert "secure" not in cookie  # served over http here
+
+
+def test_a_form_post_without_its_csrf_token_is_refused(server: Server) -> None:
+    with signed_in(server, "admin") as admin:
+        form = {"connector": "commercetools", "name": "nocsrf", "field.client_id": "x"}
+        assert admin.client.post("/instances/new", data=form).status_code == 403
+        wrong = {**form, "csrf_token": "not-the-token"}
+        assert admin.client.post("/instances/new", data=wrong).status_code == 403
+        assert admin.client.post("/logout").status_code == 403
+        assert "nocsrf" not in admin.client.get("/instances").text
+        assert admin.client.get("/").status_code == 200  # still signed in
+
+
+def test_logging_out_ends_the_session(server: Server) -> None:
+    with signed_in(server, "admin") as admin:
+        done = admin.client.post("/logout", data={"csrf_token": admin.csrf_token})
+        assert (done.status_code, done.headers["location"]) == (303, "/login")
+        assert admin.client.get("/").status_code == 303
+
+
+def test_a_read_only_user_sees_no_buttons_and_cannot_post(server: Server) -> None:
+    with signed_in(server, "reader") as reader:
+        page = reader.client.get("/instances").text
+        assert "Add an instance" not in page
+        assert "hx-post" not in page
+        headers = {"X-CSRF-Token": reader.csrf_token}
+        form = {"csrf_token": reader.csrf_token, "connector": "commercetools", "name": "ro"}
+        assert reader.client.post("/instances/new", data=form).status_code == 403
+        assert reader.client.get("/instances/new").status_code == 403
+        assert reader.client.post("/instances/any/test", headers=headers).status_code == 403
+
+
+def test_logins_are_rate_limited_per_name(server: Server) -> None:
+    with httpx.Client(base_url=server.url) as client:
+        token = csrf_field(client.get("/login").text)
+        guess = {"name": "guessed", "password": "wrong password!", "csrf_token": token}
+        answers = [client.post("/login", data=guess).status_code for _ in range(6)]
+        assert answers == [401] * 5 + [429]
+        assert "Too many login attempts" in client.post("/login", data=guess).text
+        other = {**guess, "name": "admin", "password": PASSWORD}
+        assert client.post("/login", data=other).status_code == 303
+
+
+def test_a_login_goes_back_to_the_page_asked_for_but_never_off_site(server: Server) -> None:
+    for asked, landed in (("/connectors", "/connectors"), ("https://evil.example/", "/")):
+        with httpx.Client(base_url=server.url) as client:
+            token = csrf_field(client.get("/login").text)
+            answer = client.post(
+                "/login",
+                data={"name": "admin", "password": PASSWORD, "csrf_token": token, "next": asked},
+            )
+            assert answer.headers["location"] == landed
