@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from cartwire import __version__
-from cartwire.api import guards, problems, webhooks
+from cartwire.api import guards, problems, ui, webhooks
 from cartwire.api.problems import Problem
 from cartwire.api.routes import access, connectors, docs, flows, instances, lookups, runs, system
 from cartwire.services.context import Services
@@ -67,6 +67,7 @@ def create_app(store: "Store | None" = None, *, grace: float = 30.0) -> FastAPI:
     app.include_router(system.router)
     app.include_router(webhooks.router)
     app.include_router(docs.router)
+    app.include_router(ui.router)
     app.mount("/static", StaticFiles(packages=[("cartwire.api", "static")]), name="static")
     app.add_middleware(guards.BodyLimit)
     app.add_middleware(guards.CatchAll)
