@@ -8,7 +8,16 @@ import pytest
 
 from tests.api.ui_support import PASSWORD, Server, csrf_field, serving, signed_in
 
-PAGES = ("/", "/connectors", "/instances", "/instances/new?connector=commercetools")
+PAGES = (
+    "/",
+    "/connectors",
+    "/instances",
+    "/instances/new?connector=commercetools",
+    "/flows",
+    "/runs?flow=a&status=failed",
+    "/runs/1",
+    "/runs/1/events",
+)
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +102,17 @@ def test_a_read_only_user_sees_no_buttons_and_cannot_post(server: Server) -> Non
         form = {"csrf_token": reader.csrf_token, "connector": "commercetools", "name": "ro"}
         assert reader.client.post("/instances/new", data=form).status_code == 403
         assert reader.client.get("/instances/new").status_code == 403
-        assert reader.client.post("/instances/any/test", headers=headers).status_code == 403
+        for path in (
+            "/instances/any/test",
+            "/flows/ct-products-to-cl-skus/run",
+            "/flows/ct-products-to-cl-skus/enable",
+            "/flows/ct-products-to-cl-skus/disable",
+            "/runs/1/stop",
+            "/runs/1/resume",
+            "/runs/1/retry",
+        ):
+            assert reader.client.post(path, headers=headers).status_code == 403, path
+        assert "Run now" not in reader.client.get("/flows").text
 
 
 def test_logins_are_rate_limited_per_name(server: Server) -> None:

@@ -39,6 +39,8 @@ NAV = (
     ("/", "Dashboard"),
     ("/connectors", "Connectors"),
     ("/instances", "Instances"),
+    ("/flows", "Flows"),
+    ("/runs", "Runs"),
 )
 
 

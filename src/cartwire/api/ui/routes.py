@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from cartwire.api.ui import connectors, dashboard, instances, login
+from cartwire.api.ui import connectors, dashboard, flows, instances, login, runs
 
 router = APIRouter(include_in_schema=False)
-for part in (login, dashboard, connectors, instances):
+for part in (login, dashboard, connectors, instances, flows, runs):
     router.include_router(part.router)

@@ -1,0 +1,74 @@
+"""`/flows`: every flow with its binding, its last runs as status pips, an enable switch and a
+"Run now" button. Runs started here run in the server's process (the run starter); the person
+is taken to the run's page to watch it."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from cartwire.api.security import services
+from cartwire.api.ui.pages import allowed, render, viewer
+from cartwire.services.access import Permission, Principal
+
+LAST_RUNS = 5  # pips per flow
+
+router = APIRouter()
+
+
+@router.get("/flows", response_class=HTMLResponse)
+def flows(request: Request, principal: Annotated[Principal, Depends(viewer)]) -> HTMLResponse:
+    found = services(request).flows.all()
+    runs = services(request).runs
+    last = {flow.name: list(reversed(runs.all(flow.name, LAST_RUNS))) for flow in found}
+    return render(request, "flows.html", principal, title="Flows", flows=found, last=last)
+
+
+def _refused(exc: Exception) -> HTTPException:
+    """A flow that cannot be switched or run: the service's reason, as a 409."""
+    return HTTPException(409, str(exc))
+
+
+@router.post("/flows/{name}/enable")
+def enable(
+    request: Request,
+    name: str,
+    _who: Annotated[Principal, Depends(allowed(Permission.MANAGE))],
+) -> RedirectResponse:
+    from cartwire.services.errors import FlowError, InstanceNotFound
+
+    try:
+        services(request).flows.enable(name)
+    except (FlowError, InstanceNotFound) as exc:
+        raise _refused(exc) from None
+    return RedirectResponse("/flows", status_code=303)
+
+
+@router.post("/flows/{name}/disable")
+def disable(
+    request: Request,
+    name: str,
+    _who: Annotated[Principal, Depends(allowed(Permission.MANAGE))],
+) -> RedirectResponse:
+    from cartwire.services.errors import FlowError
+
+    try:
+        services(request).flows.disable(name)
+    except FlowError as exc:
+        raise _refused(exc) from None
+    return RedirectResponse("/flows", status_code=303)
+
+
+@router.post("/flows/{name}/run")
+def run_now(
+    request: Request,
+    name: str,
+    _who: Annotated[Principal, Depends(allowed(Permission.OPERATE))],
+) -> RedirectResponse:
+    from cartwire.services.errors import FlowError, InstanceNotFound, RunBusy
+
+    try:
+        run = services(request).starter.start(name)
+    except (FlowError, InstanceNotFound, RunBusy) as exc:
+        raise _refused(exc) from None
+    return RedirectResponse(f"/runs/{run.id}", status_code=303)
