@@ -39,6 +39,7 @@ def test_a_flow_run_from_the_browser_fails_a_record_and_its_retry_succeeds(
     refused = {"method": "POST", "path": "/api/customers$", "status": 403, "count": 2}
     httpx.post(faults, json=refused, timeout=10).raise_for_status()
     log_in(page, server, "/flows")
+    expect(page.locator("#flows thead")).to_contain_text("Next run")
     screenshot(page, "flows")
     page.locator(f"#flow-{CUSTOMERS}").get_by_role("button", name="Run now").click()
     expect(page.locator("h1")).to_contain_text(CUSTOMERS)
@@ -57,6 +58,8 @@ def test_a_flow_run_from_the_browser_fails_a_record_and_its_retry_succeeds(
     assert 'id="count-failed">2<' in stream
     assert "event: done" in stream
 
+    page.goto(f"{failed_url}?errors=true")
+    expect(page.get_by_role("link", name="show every line")).to_be_visible()
     httpx.delete(faults, timeout=10).raise_for_status()
     page.get_by_role("button", name="Retry failed records").click()
     expect(page).not_to_have_url(failed_url)

@@ -86,6 +86,26 @@ def test_a_form_post_without_its_csrf_token_is_refused(server: Server) -> None:
         assert admin.client.get("/").status_code == 200  # still signed in
 
 
+def test_a_refused_field_is_named_beside_it_and_no_secret_comes_back(server: Server) -> None:
+    with signed_in(server, "admin") as admin:
+        answer = admin.client.post(
+            "/instances/new",
+            data={
+                "csrf_token": admin.csrf_token,
+                "connector": "commercetools",
+                "name": "badzone",
+                "timezone": "Mars/Olympus_Mons",
+                "field.client_id": "someone",
+                "field.client_secret": "s3cret-never-shown-again",
+            },
+        )
+        assert answer.status_code == 422
+        assert 'id="error-timezone"' in answer.text
+        assert "unknown time zone" in answer.text
+        assert "s3cret-never-shown-again" not in answer.text
+        assert "badzone" not in admin.client.get("/instances").text
+
+
 def test_logging_out_ends_the_session(server: Server) -> None:
     with signed_in(server, "admin") as admin:
         done = admin.client.post("/logout", data={"csrf_token": admin.csrf_token})

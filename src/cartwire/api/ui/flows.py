@@ -18,10 +18,13 @@ router = APIRouter()
 
 @router.get("/flows", response_class=HTMLResponse)
 def flows(request: Request, principal: Annotated[Principal, Depends(viewer)]) -> HTMLResponse:
-    found = services(request).flows.all()
-    runs = services(request).runs
+    flows_, runs = services(request).flows, services(request).runs
+    found = flows_.all()
     last = {flow.name: list(reversed(runs.all(flow.name, LAST_RUNS))) for flow in found}
-    return render(request, "flows.html", principal, title="Flows", flows=found, last=last)
+    upcoming = {flow.name: flows_.next_run(flow.name) for flow in found}
+    return render(
+        request, "flows.html", principal, title="Flows", flows=found, last=last, upcoming=upcoming
+    )
 
 
 def _refused(exc: Exception) -> HTTPException:

@@ -69,10 +69,15 @@ def _run(request: Request, run_id: int) -> RunView:
 
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
 def detail(
-    request: Request, run_id: int, principal: Annotated[Principal, Depends(viewer)]
+    request: Request,
+    run_id: int,
+    principal: Annotated[Principal, Depends(viewer)],
+    errors: bool = False,
 ) -> HTMLResponse:
+    """`?errors=true`: only the log's error lines."""
     run = _run(request, run_id)
     runs = services(request).runs
+    logs = runs.logs(run_id)
     return render(
         request,
         "run.html",
@@ -81,7 +86,8 @@ def detail(
         run=run,
         live=run.status in LIVE,
         resumable=run.status in RESUMABLE,
-        logs=runs.logs(run_id),
+        logs=[line for line in logs if line.level == "error"] if errors else logs,
+        errors_only=errors,
         failures=runs.failures(run_id),
     )
 
