@@ -76,7 +76,7 @@ def test_a_retry_after_a_newer_sync_keeps_the_newer_record(world: World) -> None
     # The customer deleted at the source is reported, not written back.
     assert _cl_first_names(world, deleted) == []
     logs = world.store.run_logs.of(retried["run_id"])
-    assert any(level == "warning" and gone["id"] in message for _, level, message in logs), logs
+    assert any(line.level == "warning" and gone["id"] in line.message for line in logs), logs
 
 
 def test_a_mapping_failure_is_retried_from_the_source_as_it_is_now(world: World) -> None:

@@ -412,6 +412,6 @@ def test_sigterm_asks_the_run_to_stop_at_its_page_and_exits(home: Path, ct: Sand
     # resume from), and no other page was asked for.
     assert run.checkpoint is not None
     with opened_store(home) as store:
-        messages = [message for _, _, message in store.run_logs.of(run.id)]
+        messages = [line.message for line in store.run_logs.of(run.id)]
     assert "stopped on request; resume to continue" in messages
     assert [fault["count"] for fault in admin.faults()] == [4]

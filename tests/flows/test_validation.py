@@ -213,6 +213,21 @@ def test_every_problem_in_one_pass_in_file_order() -> None:
             ['outputs[1].name: duplicate output name "skus"'],
         ),
         (
+            {
+                "destination": None,
+                "outputs": [
+                    {
+                        "name": "read",
+                        "destination": {"connector": "commercelayer", "endpoint": "skus"},
+                    }
+                ],
+            },
+            [
+                'outputs[0].name: output name "read" is taken by the source\'s read in the counts'
+                " of a run; name the output after what it writes"
+            ],
+        ),
+        (
             {"steps": [{"map": {"fields": {"sku": "key"}}}]},
             ['destination.key: key "code" is not a field the map makes (sku)'],
         ),

@@ -208,7 +208,7 @@ def test_a_signed_commercelayer_webhook_starts_the_flow_with_its_record(server: 
     # one record in (the filter step then drops it: this flow never writes)
     assert (run.status, run.counts["read"], run.counts["skipped"]) == ("succeeded", 1, 1)
     with opened_store(server.home) as store:
-        assert "webhook topic orders.place" in [m for _, _, m in store.run_logs.of(run_id)]
+        assert "webhook topic orders.place" in [line.message for line in store.run_logs.of(run_id)]
 
 
 @pytest.mark.parametrize(
@@ -553,7 +553,8 @@ def test_a_webhook_run_killed_with_its_server_is_resumed_when_it_restarts(
     assert len(ct_orders(ct, "WH-7002")) == 1
     with opened_store(home) as store:
         assert store.runs.inputs(run_id) is None  # ended for good: the payload is let go
-        assert "resumed from its last checkpoint" in [m for _, _, m in store.run_logs.of(run_id)]
+        messages = [line.message for line in store.run_logs.of(run_id)]
+        assert "resumed from its last checkpoint" in messages
 
 
 def ct_requests(ct: Sandbox, method: str, path: str) -> int:

@@ -13,7 +13,7 @@ from cartwire.flows.page_processing import PageProcessor, PageWork, page_progres
 from cartwire.flows.problems import FlowError
 from cartwire.flows.progress import Progress, Reporter
 from cartwire.flows.run_endings import ended_on_error, final_status
-from cartwire.flows.schema import Flow
+from cartwire.flows.schema import READ_STEP, Flow
 from cartwire.http.paging import reads_by_id
 from cartwire.resources.opened_instance import Platform
 from cartwire.store import Store
@@ -83,8 +83,8 @@ class GivenRecords:
         found = {_id(record, key) for record in fresh}
         gone = [i for i in ids if i not in found]
         if gone:
-            work.tally.add("read", len(gone))
-            work.tally.add("skipped", len(gone))
+            work.tally.add(READ_STEP, "read", len(gone))  # read, and found gone: skipped there
+            work.tally.add(READ_STEP, "skipped", len(gone))
             shown = ", ".join(gone[:20]) + (f" and {len(gone) - 20} more" if len(gone) > 20 else "")
             work.logs.append(
                 (

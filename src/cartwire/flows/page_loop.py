@@ -21,7 +21,7 @@ from cartwire.flows.page_processing import PageProcessor, page_progress, source_
 from cartwire.flows.paths import get as get_path
 from cartwire.flows.progress import Progress, Reporter
 from cartwire.flows.run_endings import ended_on_error, final_status
-from cartwire.flows.schema import Flow
+from cartwire.flows.schema import READ_STEP, Flow
 from cartwire.resources.opened_instance import Platform
 from cartwire.store import Store
 from cartwire.store.runs import PageProgress, Run
@@ -128,7 +128,7 @@ class PageLoop:
             read += len(records)
             work = self.processor.process(records, lookups, destination, dry_run=run.dry_run)
             if len(fresh) < len(page.records):
-                work.tally.add("seen", len(page.records) - len(fresh))
+                work.tally.add(READ_STEP, "seen", len(page.records) - len(fresh))
             stop = self.store.runs.commit_page(
                 run.id, page_progress(since, work, page.state, window)
             )

@@ -20,24 +20,29 @@ from cartwire.flows.preview import planned
 from cartwire.flows.process import process
 from cartwire.flows.reads import SourceFields
 from cartwire.flows.results import OutputRecord, RecordError, Skipped
-from cartwire.flows.schema import Flow, Output
+from cartwire.flows.schema import READ_STEP, Flow, Output
 from cartwire.resources.opened_instance import Platform
 from cartwire.resources.writer import WriteResult
 from cartwire.store.planned_writes import KEPT_CHANGES, PlannedWrite
 from cartwire.store.run_failures import Failure
-from cartwire.store.runs import PageProgress
+from cartwire.store.runs import OUTCOMES, PageProgress
 
 MAPPING = "mapping"  # the code of a record that failed in the flow's steps, not at the platform
 
 
 @dataclass
 class Tally:
-    """Counts of one page or one run, by outcome."""
+    """Counts of one page, by outcome and by step: the source's read (`READ_STEP`: read, and
+    records passed over) and each output (what happened to its records). Every count is in
+    exactly one step, so a step's are the outcomes it gave, and they add up to the run's."""
 
     counts: dict[str, int] = field(default_factory=dict)
+    steps: dict[str, dict[str, int]] = field(default_factory=dict)
 
-    def add(self, outcome: str, n: int = 1) -> None:
+    def add(self, step: str, outcome: str, n: int = 1) -> None:
         self.counts[outcome] = self.counts.get(outcome, 0) + n
+        at = self.steps.setdefault(step, {})
+        at[outcome] = at.get(outcome, 0) + n
 
 
 @dataclass
@@ -50,7 +55,7 @@ class PageWork:
     logs: list[tuple[str, str]] = field(default_factory=list)  # (level, message)
 
     def failed(self, failure: Failure) -> None:
-        self.tally.add("failed")
+        self.tally.add(failure.output, "failed")
         self.failures.append(failure)
 
     def plan(self, output: str, record: dict[str, Any], result: WriteResult) -> None:
@@ -70,6 +75,12 @@ class PageProcessor:
     def __init__(self, flow: Flow) -> None:
         self.flow = flow
 
+    def steps_at_zero(self) -> dict[str, dict[str, int]]:
+        """A new run's counts by step: every output's outcomes at 0, so that one which wrote
+        nothing (or nothing yet) still shows each of its steps."""
+        outputs = {output.name: dict.fromkeys(OUTCOMES, 0) for output in self.flow.outputs}
+        return {READ_STEP: {"read": 0}, **outputs}
+
     @cached_property
     def kept(self) -> SourceFields:
         """What the store keeps of a source record: the fields this flow reads, no secret."""
@@ -84,7 +95,7 @@ class PageProcessor:
         dry_run: bool,
     ) -> PageWork:
         work = PageWork()
-        work.tally.add("read", len(records))
+        work.tally.add(READ_STEP, "read", len(records))
         # Each output record with the source record it came from: a failure keeps the source's
         # fields, so that a retry can read it again by id.
         batches: dict[str, list[tuple[OutputRecord, dict[str, Any]]]] = {
@@ -96,7 +107,7 @@ class PageProcessor:
                     if isinstance(result, OutputRecord):
                         batches[output_name].append((result, record))
                     elif isinstance(result, Skipped):
-                        work.tally.add("skipped")
+                        work.tally.add(output_name, "skipped")
                     elif isinstance(result, RecordError):
                         kept = self.kept.keep(record)
                         work.failed(
@@ -171,7 +182,7 @@ class PageProcessor:
             kept = self.kept.keep(source_record)
             work.failed(Failure(output.name, result.key, result.code, message, kept))
         else:
-            work.tally.add(result.outcome)
+            work.tally.add(output.name, result.outcome)
 
     def _source_key(self, record: dict[str, Any]) -> str | None:
         """A source record's natural key (its fields joined by commas), else its id: every
@@ -205,6 +216,7 @@ def page_progress(
     return PageProgress(
         checkpoint=checkpoint,
         counts=work.tally.counts,
+        steps=work.tally.steps,
         failures=work.failures,
         planned=work.planned,
         logs=work.logs,

@@ -197,6 +197,7 @@ class FlowRunner:
             retry_of=retry_of,
             inputs=inputs,
             limit=limit,
+            steps=self.processor.steps_at_zero(),
         )
 
     # -- what a run needs before it starts ---------------------------------------------------

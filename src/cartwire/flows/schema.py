@@ -551,6 +551,10 @@ class LookupTable(Strict):
         return self
 
 
+# A run's counts by step name the source's read so, beside its outputs: no output may be.
+READ_STEP = "read"
+
+
 class Output(Strict):
     """One destination and the steps that shape records for it (after the shared steps)."""
 
@@ -593,6 +597,13 @@ class Flow(Strict):
         for i, output in enumerate(self.outputs):
             if output.name in names:
                 raise problem(f'duplicate output name "{output.name}"', "outputs", i, "name")
+            if output.name == READ_STEP:
+                place = ("destination", "endpoint") if self.destination else ("outputs", i, "name")
+                raise problem(
+                    f'output name "{READ_STEP}" is taken by the source\'s read in the counts of '
+                    "a run; name the output after what it writes",
+                    *place,
+                )
             names.add(output.name)
             produced = _produced_fields([*self.steps, *output.steps])
             key = output.destination.key

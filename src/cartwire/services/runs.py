@@ -101,8 +101,8 @@ class RunService:
 
     def logs(self, run_id: int) -> list[LogLine]:
         return [
-            LogLine(at=at, level=level, message=message)
-            for at, level, message in self._store.run_logs.of(run_id)
+            LogLine(at=line.at, level=line.level, message=line.message)
+            for line in self._store.run_logs.of(run_id)
         ]
 
     def failures(self, run_id: int) -> list[FailureView]:

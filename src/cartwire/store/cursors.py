@@ -1,6 +1,7 @@
 """Incremental cursors: where a flow's next run between two instances starts reading.
 
-Read on their own, but only ever advanced by `runs.Runs.commit_page`, in the transaction of the
+Read on their own (and by a run as it starts and ends, to keep where it moved the cursor from
+and to), but only ever advanced by `runs.Runs.commit_page`, in the transaction of the
 page that reached that position: a cursor never runs ahead of what the destination accepted.
 """
 
@@ -19,8 +20,14 @@ class Cursors:
 
     def get(self, flow: str, source: str, destination: str) -> dict[str, Any] | None:
         with self._sessions.read() as session:
-            row = session.get(CursorRow, (flow, source, destination))
-            return dict(row.position) if row else None
+            return position(session, (flow, source, destination))
+
+
+def position(session: Session, key: tuple[str, str, str]) -> dict[str, Any] | None:
+    """The (flow, source, destination) cursor's position inside the caller's transaction (a
+    run keeps it as it starts and ends); None when no run has saved one."""
+    row = session.get(CursorRow, key)
+    return dict(row.position) if row else None
 
 
 def advance(

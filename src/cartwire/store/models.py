@@ -25,6 +25,7 @@ from sqlalchemy import (
     TypeDecorator,
     null,
     select,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
@@ -169,14 +170,25 @@ class CursorRow(Base):
     updated_at: Mapped[datetime]
 
 
+# Every status a run can have, in the order of its life; the database refuses any other.
+RUN_STATUSES = (
+    "queued",
+    "running",
+    "succeeded",
+    "partially succeeded",
+    "failed",
+    "stopped",
+    "interrupted",
+)
+
+
 class RunRow(Base):
     """One run of a flow: what it ran, how far it got (checkpoint) and what happened."""
 
     __tablename__ = "runs"
     __table_args__ = (
         CheckConstraint(
-            "status IN ('queued', 'running', 'succeeded', 'partially succeeded', 'failed', "
-            "'stopped', 'interrupted')",
+            "status IN (" + ", ".join(f"'{status}'" for status in RUN_STATUSES) + ")",
             name="status",
         ),
     )
@@ -192,6 +204,10 @@ class RunRow(Base):
     dry_run: Mapped[bool] = mapped_column(Boolean)
     status: Mapped[str] = mapped_column(String(30), index=True)
     counts: Mapped[dict[str, int]] = mapped_column(JSON)
+    # The same counts by step: the source's read ("read") and each output, by its name.
+    step_counts: Mapped[dict[str, dict[str, int]]] = mapped_column(
+        JSON, server_default=text("'{}'")
+    )
     checkpoint: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     retry_of: Mapped[int | None] = mapped_column(Integer)
     owner: Mapped[str | None] = mapped_column(
@@ -199,11 +215,14 @@ class RunRow(Base):
     )  # host:pid:start of the process running it
     stop_requested: Mapped[bool] = mapped_column(Boolean)
     error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(index=True)  # runs are listed by time
     started_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
     heartbeat_at: Mapped[datetime | None]
     record_limit: Mapped[int | None] = mapped_column(Integer)  # `--limit N`: read at most N
+    # The incremental cursor's position as the run started and as it ended (`store.cursors`).
+    cursor_before: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    cursor_after: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
 
 class ActiveRunRow(Base):

@@ -4,6 +4,8 @@ Written on their own (a run's start, resume or webhook topic) or with a page, in
 transaction (`runs.Runs.commit_page`), so a page's log lines are there exactly when it is.
 """
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -11,6 +13,16 @@ from sqlalchemy.orm import Session
 
 from cartwire.store.engine import Sessions
 from cartwire.store.models import RunLogRow
+
+LEVELS = ("debug", "info", "warning", "error")  # least to most severe
+
+
+@dataclass(frozen=True)
+class LogLine:
+    id: int  # in the order lines were written: where a page of them ends
+    at: datetime
+    level: str
+    message: str
 
 
 class RunLogs:
@@ -21,12 +33,28 @@ class RunLogs:
         with self._sessions.write() as session:
             keep(session, run_id, [(level, message)], datetime.now(UTC))
 
-    def of(self, run_id: int) -> list[tuple[datetime, str, str]]:
+    def of(self, run_id: int) -> list[LogLine]:
         with self._sessions.read() as session:
             rows = session.scalars(
                 select(RunLogRow).where(RunLogRow.run_id == run_id).order_by(RunLogRow.id)
             )
-            return [(r.at, r.level, r.message) for r in rows]
+            return [_line(r) for r in rows]
+
+    def tail(
+        self, run_id: int, *, levels: Sequence[str], before: int | None, limit: int
+    ) -> tuple[list[LogLine], bool]:
+        """The newest `limit` lines of `levels` before line id `before` (from the end when
+        None), oldest first; and whether there are older ones."""
+        query = select(RunLogRow).where(RunLogRow.run_id == run_id, RunLogRow.level.in_(levels))
+        if before is not None:
+            query = query.where(RunLogRow.id < before)
+        with self._sessions.read() as session:
+            rows = list(session.scalars(query.order_by(RunLogRow.id.desc()).limit(limit + 1)))
+        return [_line(r) for r in reversed(rows[:limit])], len(rows) > limit
+
+
+def _line(row: RunLogRow) -> LogLine:
+    return LogLine(row.id, row.at, row.level, row.message)
 
 
 def keep(session: Session, run_id: int, logs: list[tuple[str, str]], now: datetime) -> None:

@@ -22,14 +22,16 @@ from cartwire.store import cursors, planned_writes, run_failures, run_logs
 from cartwire.store.encryption import Encryption
 from cartwire.store.engine import Sessions
 from cartwire.store.errors import StoreError
-from cartwire.store.models import ActiveRunRow, RunInputRow, RunRow
+from cartwire.store.models import RUN_STATUSES, ActiveRunRow, RunInputRow, RunRow
 from cartwire.store.payloads import seal
 from cartwire.store.planned_writes import PlannedWrite
 from cartwire.store.run_failures import Failure
 
+STATUSES = RUN_STATUSES
 FINISHED = ("succeeded", "partially succeeded", "failed", "stopped")
 RESUMABLE = ("stopped", "interrupted", "failed", "running")
-COUNTS = ("read", "created", "updated", "unchanged", "skipped", "failed")
+OUTCOMES = ("created", "updated", "unchanged", "skipped", "failed")  # of a record at an output
+COUNTS = ("read", *OUTCOMES)
 INPUTS_COLUMN = "run_inputs.records_enc"
 # An owner on another host that has not written a heartbeat for this long is presumed dead.
 STALE_AFTER = timedelta(minutes=5)
@@ -67,6 +69,7 @@ class Run:
     dry_run: bool
     status: str
     counts: dict[str, int]
+    steps: dict[str, dict[str, int]]  # the counts by step: the source's read and each output
     checkpoint: dict[str, Any] | None
     retry_of: int | None
     owner: str | None
@@ -75,6 +78,8 @@ class Run:
     created_at: datetime
     started_at: datetime | None
     ended_at: datetime | None
+    cursor_before: dict[str, Any] | None  # the incremental cursor as the run started
+    cursor_after: dict[str, Any] | None  # and as it ended; None while it has not
     limit: int | None = None  # read at most this many source records (`flows run --limit`)
 
     @property
@@ -92,13 +97,14 @@ class PageProgress:
 
     checkpoint: dict[str, Any] | None
     counts: dict[str, int] = field(default_factory=dict)
+    steps: dict[str, dict[str, int]] = field(default_factory=dict)  # the counts, by step
     failures: list[Failure] = field(default_factory=list)
     cursor: dict[str, Any] | None = None  # the incremental position after the page, if any
     logs: list[tuple[str, str]] = field(default_factory=list)  # (level, message)
     planned: list[PlannedWrite] = field(default_factory=list)  # a dry run's; KEPT_CHANGES kept
 
 
-def _run(row: RunRow) -> Run:
+def run_of(row: RunRow) -> Run:
     return Run(
         id=row.id,
         flow=row.flow,
@@ -111,6 +117,7 @@ def _run(row: RunRow) -> Run:
         dry_run=row.dry_run,
         status=row.status,
         counts=dict(row.counts),
+        steps={step: dict(counts) for step, counts in row.step_counts.items()},
         checkpoint=row.checkpoint,
         retry_of=row.retry_of,
         owner=row.owner,
@@ -119,8 +126,19 @@ def _run(row: RunRow) -> Run:
         created_at=row.created_at,
         started_at=row.started_at,
         ended_at=row.ended_at,
+        cursor_before=row.cursor_before,
+        cursor_after=row.cursor_after,
         limit=row.record_limit,
     )
+
+
+def _added(counts: dict[str, int], more: dict[str, int]) -> dict[str, int]:
+    return {**counts, **{name: counts.get(name, 0) + n for name, n in more.items()}}
+
+
+def _cursor_of(session: Session, row: RunRow) -> dict[str, Any] | None:
+    """Where the cursor of the run's binding is now, as the run ends."""
+    return cursors.position(session, (row.flow, row.source, row.destination))
 
 
 def _run_row(session: Session, run_id: int) -> RunRow:
@@ -181,14 +199,18 @@ class Runs:
         retry_of: int | None = None,
         inputs: list[dict[str, Any]] | None = None,
         limit: int | None = None,
+        steps: dict[str, dict[str, int]] | None = None,
     ) -> Run:
         """Create a running run holding the binding's lock; an unfinished run whose process died
         is marked interrupted and gives the lock up (its progress is in the cursor). `inputs`,
         the records the run is given rather than reads, are stored with it in the same
         transaction (sealed: `cartwire.store.payloads`): a run that exists can always be resumed
-        with them."""
+        with them. `steps` are its counts by step before it counted anything (every step at 0,
+        so a run that reads nothing still lists them). The cursor it starts from is kept with
+        it, read in the same transaction."""
+        key = (flow, source, destination)
         with self._encryption.writing() as (session, keyring):
-            _take_lock(session, (flow, source, destination))
+            _take_lock(session, key)
             now = _now()
             row = RunRow(
                 flow=flow,
@@ -201,6 +223,7 @@ class Runs:
                 dry_run=dry_run,
                 status="running",
                 counts=dict.fromkeys(COUNTS, 0),
+                step_counts=steps or {},
                 checkpoint=None,
                 retry_of=retry_of,
                 owner=owner,
@@ -209,6 +232,7 @@ class Runs:
                 started_at=now,
                 heartbeat_at=now,
                 record_limit=limit,
+                cursor_before=cursors.position(session, key),
             )
             session.add(row)
             session.flush()
@@ -223,7 +247,7 @@ class Runs:
                 session.rollback()
                 winner = session.get(ActiveRunRow, (flow, source, destination))
                 raise RunBusy(winner.run_id if winner else 0, "starting elsewhere") from None
-            return _run(row)
+            return run_of(row)
 
     def claim(self, run_id: int, owner: str) -> Run:
         """Take an unfinished run over (resume): it must not be running in a live process."""
@@ -243,20 +267,21 @@ class Runs:
                     )
                 )
             row.status, row.owner, row.stop_requested = "running", owner, False
-            row.ended_at, row.error = None, None
+            row.ended_at, row.error, row.cursor_after = None, None, None
             row.heartbeat_at = _now()
             session.flush()
-            return _run(row)
+            return run_of(row)
 
     def commit_page(self, run_id: int, progress: PageProgress) -> bool:
         """Record one accepted page atomically (its failed records sealed); answers whether a
         stop was requested."""
         with self._encryption.writing() as (session, keyring):
             row = _run_row(session, run_id)
-            counts = dict(row.counts)
-            for name, n in progress.counts.items():
-                counts[name] = counts.get(name, 0) + n
-            row.counts = counts
+            row.counts = _added(row.counts, progress.counts)
+            steps = dict(row.step_counts)
+            for step, counts in progress.steps.items():
+                steps[step] = _added(steps.get(step, {}), counts)
+            row.step_counts = steps
             row.checkpoint = progress.checkpoint
             row.heartbeat_at = now = _now()
             run_failures.keep(session, keyring, run_id, progress.failures, now)
@@ -270,15 +295,17 @@ class Runs:
             return row.stop_requested
 
     def finish(self, run_id: int, status: str, error: str | None = None) -> Run:
-        """End a run. One that cannot be resumed any more lets its given records go."""
+        """End a run, keeping where the cursor now is (moved by it or not). One that cannot be
+        resumed any more lets its given records go."""
         with self._sessions.write() as session:
             row = _run_row(session, run_id)
             row.status, row.error, row.ended_at, row.owner = status, error, _now(), None
+            row.cursor_after = _cursor_of(session, row)
             session.execute(delete(ActiveRunRow).where(ActiveRunRow.run_id == run_id))
             if status not in RESUMABLE:
                 session.execute(delete(RunInputRow).where(RunInputRow.run_id == run_id))
             session.flush()
-            return _run(row)
+            return run_of(row)
 
     def request_stop(self, run_id: int) -> Run:
         with self._sessions.write() as session:
@@ -288,21 +315,22 @@ class Runs:
             row.stop_requested = True
             if row.status in ("queued", "interrupted") or _dead(row):
                 row.status, row.ended_at, row.owner = "stopped", _now(), None
+                row.cursor_after = _cursor_of(session, row)
                 session.execute(delete(ActiveRunRow).where(ActiveRunRow.run_id == run_id))
             session.flush()
-            return _run(row)
+            return run_of(row)
 
     def get(self, run_id: int) -> Run:
         with self._sessions.read() as session:
             row = _run_row(session, run_id)
-            return _run(row)
+            return run_of(row)
 
     def recent(self, flow: str | None = None, limit: int = 50) -> list[Run]:
         with self._sessions.read() as session:
             query = select(RunRow).order_by(RunRow.id.desc()).limit(limit)
             if flow is not None:
                 query = query.where(RunRow.flow == flow)
-            return [_run(r) for r in session.scalars(query)]
+            return [run_of(r) for r in session.scalars(query)]
 
     def inputs(self, run_id: int) -> list[dict[str, Any]] | None:
         """The records run `run_id` was given, while it may still be resumed; else None."""
@@ -326,7 +354,7 @@ class Runs:
                 .where(RunRow.status == "interrupted")
                 .order_by(RunRow.id)
             )
-            return [_run(r) for r in rows]
+            return [run_of(r) for r in rows]
 
     def mark_interrupted_if_dead(self) -> list[int]:
         """Runs left `running` by a process that is gone (after a crash or kill -9)."""

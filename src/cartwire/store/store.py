@@ -24,6 +24,7 @@ from cartwire.store.lookup_tables import LookupTables
 from cartwire.store.planned_writes import PlannedWrites
 from cartwire.store.pools import Pools
 from cartwire.store.run_failures import RunFailures
+from cartwire.store.run_history import RunHistory
 from cartwire.store.run_logs import RunLogs
 from cartwire.store.run_totals import RunTotals
 from cartwire.store.runs import Runs
@@ -56,6 +57,7 @@ class Store:
         self.bindings = Bindings(sessions)
         self.cursors = Cursors(sessions)
         self.runs = Runs(sessions, self.encryption)
+        self.run_history = RunHistory(sessions)
         self.run_logs = RunLogs(sessions)
         self.run_totals = RunTotals(sessions)
         self.run_failures = RunFailures(sessions, self.encryption)
