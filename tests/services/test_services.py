@@ -11,7 +11,6 @@ import pytest
 
 import cartwire
 from cartwire.http.governed_transport import GovernedTransport
-from cartwire.sandbox.catalogue import Catalogue
 from cartwire.sandbox.manager import Sandbox
 from cartwire.services import errors
 from cartwire.services.context import Services
@@ -27,13 +26,6 @@ def services(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Servic
     monkeypatch.delenv("CARTWIRE_DATABASE_URL", raising=False)
     with Services() as opened:
         yield opened
-
-
-@pytest.fixture
-def world(tmp_path: Path, ct: Sandbox, cl: Sandbox, monkeypatch: pytest.MonkeyPatch) -> World:
-    monkeypatch.setenv("CARTWIRE_HOME", str(tmp_path))
-    monkeypatch.delenv("CARTWIRE_DATABASE_URL", raising=False)
-    return World.seeded(tmp_path, Catalogue(seed=3, products=8, customers=4, orders=2), ct, cl)
 
 
 def test_instances_are_added_tested_changed_and_removed_with_secrets_masked(

@@ -16,6 +16,7 @@ from cartwire.instances import CredentialsRejected, FieldProblem, InstanceInUse,
 from cartwire.instances.sandboxes import NoSandbox
 from cartwire.services.access import AccessRefused, LoginFailed
 from cartwire.services.pools import PoolRejected
+from cartwire.services.runs import QueryRefused
 from cartwire.store import (
     InstanceExists,
     InstanceNotFound,
@@ -46,6 +47,7 @@ __all__ = [
     "NameTaken",
     "NoSandbox",
     "PoolRejected",
+    "QueryRefused",
     "RunBusy",
     "RunInterrupted",
     "RunNotFound",

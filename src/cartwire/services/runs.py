@@ -1,10 +1,12 @@
-"""Runs as the shells see them: history, one run's log and failures, a dry run's changes, and
-stopping, resuming and retrying by id."""
+"""Runs as the shells see them: history (filtered and paged), a dashboard of recent ones, one
+run's log (paged from its end) and failures, a dry run's changes, and stopping, resuming and
+retrying by id."""
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel, field_validator
 
 from cartwire.flows import preview
 from cartwire.flows.progress import Progress
@@ -12,11 +14,40 @@ from cartwire.flows.runner import FlowRunner
 from cartwire.services.clients import opener
 from cartwire.store import Store
 from cartwire.store.planned_writes import PlannedWrite
-from cartwire.store.runs import Run
+from cartwire.store.run_history import RunQuery
+from cartwire.store.run_logs import LEVELS
+from cartwire.store.run_logs import LogLine as StoredLine
+from cartwire.store.runs import STATUSES, Run
+
+MOST_RUNS = 500  # runs a page of `find` may hold
+MOST_LINES = 1000  # log lines a page of `log_page` may hold
+MOST_PER_FLOW = 100  # runs `last_runs` may give of each flow
+
+
+class QueryRefused(ValueError):
+    """A query the store cannot answer as asked: which field, and the rule it broke."""
+
+    def __init__(self, field: str, rule: str) -> None:
+        super().__init__(f"{field}: {rule}")
+        self.field = field
+        self.rule = rule
+
+
+def _one_of(field: str, value: str, allowed: Sequence[str]) -> str:
+    if value not in allowed:
+        raise QueryRefused(field, f"must be one of {', '.join(allowed)} (got {value!r})")
+    return value
+
+
+def _check_limit(field: str, value: int, most: int) -> None:
+    if not 1 <= value <= most:
+        raise QueryRefused(field, f"must be from 1 to {most} (got {value})")
 
 
 class RunView(BaseModel):
-    """A run and its counts by outcome (read, created, updated, unchanged, skipped, failed)."""
+    """A run and its counts by outcome (read, created, updated, unchanged, skipped, failed), and
+    the same by step (`steps`): "read" the source's read, then each output by its name. The
+    incremental cursor as it started and ended (`cursor_after` None until it ends)."""
 
     id: int
     flow: str
@@ -28,6 +59,9 @@ class RunView(BaseModel):
     dry_run: bool
     status: str
     counts: dict[str, int]
+    steps: dict[str, dict[str, int]]
+    cursor_before: dict[str, Any] | None
+    cursor_after: dict[str, Any] | None
     retry_of: int | None
     stop_requested: bool
     error: str | None
@@ -43,10 +77,61 @@ class RunView(BaseModel):
         return cls.model_validate(run, from_attributes=True)
 
 
+class RunFilter(BaseModel):
+    """Which runs `RunService.find` lists: each field given must match. `instance` is the run's
+    source or its destination; `since` (inclusive) and `until` (exclusive) are of when the run
+    was created, and must say their time zone."""
+
+    flow: str | None = None
+    instance: str | None = None
+    status: str | None = None
+    trigger: str | None = None
+    since: AwareDatetime | None = None
+    until: AwareDatetime | None = None
+
+    @field_validator("status")
+    @classmethod
+    def _a_status(cls, status: str | None) -> str | None:
+        return None if status is None else _one_of("status", status, STATUSES)
+
+
+class RunPage(BaseModel):
+    """`limit` runs from `offset` on of the `total` a filter matches, newest first."""
+
+    items: list[RunView]
+    total: int
+    limit: int
+    offset: int
+
+
 class LogLine(BaseModel):
+    id: int  # lines are written in id order; a page ends at one
     at: datetime
     level: str
     message: str
+
+    @classmethod
+    def of(cls, line: StoredLine) -> "LogLine":
+        return cls.model_validate(line, from_attributes=True)
+
+
+class LogPage(BaseModel):
+    """Log lines oldest first; `older` is the `before` that gets the page before these, None
+    when there is none."""
+
+    lines: list[LogLine]
+    older: int | None
+
+
+class Dashboard(BaseModel):
+    """Runs created since `since`: how many have each status, and the records they created,
+    updated or deleted (dry runs moved none); and the flows whose last finished run (not a dry
+    run) failed or partially succeeded, however long ago."""
+
+    since: datetime
+    runs: dict[str, int]
+    records_moved: int
+    failing_flows: list[str]
 
 
 class FailureView(BaseModel):
@@ -96,14 +181,65 @@ class RunService:
         self._store.runs.mark_interrupted_if_dead()
         return [RunView.of(run) for run in self._store.runs.recent(flow, limit)]
 
+    def find(self, filter: RunFilter, limit: int = 50, offset: int = 0) -> RunPage:
+        """A page of the runs `filter` matches, newest first; runs whose process died are
+        marked interrupted first, so a status filter sees them so."""
+        _check_limit("limit", limit, MOST_RUNS)
+        if offset < 0:
+            raise QueryRefused("offset", f"must be 0 or more (got {offset})")
+        self._store.runs.mark_interrupted_if_dead()
+        query = RunQuery(**filter.model_dump())
+        runs, total = self._store.run_history.find(query, limit, offset)
+        return RunPage(items=[RunView.of(r) for r in runs], total=total, limit=limit, offset=offset)
+
+    def dashboard(self, since: datetime) -> Dashboard:
+        """What the runs created since `since` did, and which flows are failing now."""
+        if since.tzinfo is None:
+            raise QueryRefused("since", "must say its time zone (e.g. 2026-12-01T00:00:00Z)")
+        self._store.runs.mark_interrupted_if_dead()
+        history = self._store.run_history
+        counted = history.by_status(since)
+        return Dashboard(
+            since=since,
+            runs={status: counted.get(status, 0) for status in STATUSES},
+            records_moved=history.records_moved(since),
+            failing_flows=history.failing_flows(),
+        )
+
+    def last_runs(self, flows: list[str], per_flow: int = 5) -> dict[str, list[RunView]]:
+        """The newest `per_flow` runs of each flow, newest first ([] for one never run)."""
+        _check_limit("per_flow", per_flow, MOST_PER_FLOW)
+        self._store.runs.mark_interrupted_if_dead()
+        latest = self._store.run_history.latest(flows, per_flow)
+        return {flow: [RunView.of(run) for run in runs] for flow, runs in latest.items()}
+
     def get(self, run_id: int) -> RunView:
         return RunView.of(self._store.runs.get(run_id))
 
     def logs(self, run_id: int) -> list[LogLine]:
-        return [
-            LogLine(at=line.at, level=line.level, message=line.message)
-            for line in self._store.run_logs.of(run_id)
-        ]
+        """Every line of the run's log, oldest first (`runs show`)."""
+        return [LogLine.of(line) for line in self._store.run_logs.of(run_id)]
+
+    def log_page(
+        self,
+        run_id: int,
+        *,
+        level: str | None = None,
+        errors_only: bool = False,
+        before: int | None = None,
+        limit: int = 100,
+    ) -> LogPage:
+        """The newest `limit` lines before line `before` (from the end when None) of `level`
+        or more severe (`errors_only`: error), oldest first; the page's `older` gets the page
+        before it. An unknown run is `RunNotFound`, as for `get`."""
+        _check_limit("limit", limit, MOST_LINES)
+        least = "error" if errors_only else _one_of("level", level or LEVELS[0], LEVELS)
+        self._store.runs.get(run_id)  # RunNotFound, rather than a page of nothing
+        lines, more = self._store.run_logs.tail(
+            run_id, levels=LEVELS[LEVELS.index(least) :], before=before, limit=limit
+        )
+        shown = [LogLine.of(line) for line in lines]
+        return LogPage(lines=shown, older=shown[0].id if more and shown else None)
 
     def failures(self, run_id: int) -> list[FailureView]:
         return [FailureView(**f.__dict__) for f in self._store.run_failures.of(run_id)]
