@@ -2,6 +2,7 @@
 the cursor before and after (of real runs between the sandboxes), runs found by filter and
 page, a log paged back from its end, the dashboard and each flow's last runs."""
 
+import json
 import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -17,6 +18,7 @@ from cartwire.services.runs import LogLine, RunFilter, RunView
 from cartwire.store import Store
 from cartwire.store.runs import OUTCOMES
 from tests.flows.world import World
+from tests.support import run_cli
 
 FLOW = "ct-products-to-cl-skus"
 DEAD = f"{socket.gethostname()}:999999999:0"  # no such process
@@ -77,6 +79,14 @@ def test_a_prebuilt_run_counts_by_step_and_keeps_the_cursor_it_started_and_ended
     assert second.cursor_after == world.store.cursors.get(FLOW, CT_INSTANCE, CL_INSTANCE)
     assert second.steps["read"]["read"] == second.counts["read"]
     assert services.runs.get(second.id) == second
+
+    shown = json.loads(run_cli(world.home, "runs", "show", str(first.id), "--json").stdout)
+    assert shown["steps"] == first.steps
+    assert (shown["cursor_before"], shown["cursor_after"]) == (None, json.loads(json.dumps(cursor)))
+    text = run_cli(world.home, "runs", "show", str(first.id)).stdout
+    assert f"skus: created {first.steps['skus']['created']:,}" in text
+    assert "cursor before: none" in text
+    assert f"cursor after: updated_at {cursor['updated_at']}" in text
 
 
 def test_find_filters_pages_and_sees_dead_runs_as_interrupted(services: Services) -> None:

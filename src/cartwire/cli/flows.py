@@ -128,6 +128,28 @@ def _print_run(
         out.print(f"… {len(groups) - SUMMARY_GROUPS:,} more reasons: `cartwire runs show {run.id}`")
 
 
+def _print_details(run: "RunView") -> None:
+    """The run's counts by step, and the cursor it moved (for an incremental flow)."""
+    names = DRY_RUN_COUNTS if run.dry_run else {}
+    for step, counts in run.steps.items():
+        shown = ", ".join(f"{names.get(k, k)} {n:,}" for k, n in counts.items())
+        out.print(f"  {step}: {shown}", soft_wrap=True, markup=False, highlight=False)
+    if run.cursor_before is not None or run.cursor_after is not None:
+        out.print(f"cursor before: {_position(run.cursor_before)}", soft_wrap=True, markup=False)
+        after = _position(run.cursor_after) if run.ended_at else "(running)"
+        out.print(f"cursor after: {after}", soft_wrap=True, markup=False)
+
+
+def _position(cursor: dict[str, Any] | None) -> str:
+    """A cursor's values, with a list or mapping as its size (the records it lists)."""
+    if cursor is None:
+        return "none"
+    return ", ".join(
+        f"{key} {len(value) if isinstance(value, dict | list) else value}"
+        for key, value in cursor.items()
+    )
+
+
 def _print_group(group: "FailureGroupView") -> None:
     """`3 skus failed (VALIDATION_ERROR): code has already been taken; keys: A, B, C, …`."""
     code = f" ({group.code})" if group.code else ""
@@ -388,6 +410,9 @@ def runs_show(run_id: int, as_json: JsonOption = False) -> None:
             emit_json(
                 {
                     **run_document(found),
+                    "steps": found.steps,
+                    "cursor_before": found.cursor_before,
+                    "cursor_after": found.cursor_after,
                     "logs": [
                         {"at": line.at.isoformat(), "level": line.level, "message": line.message}
                         for line in logs
@@ -399,6 +424,7 @@ def runs_show(run_id: int, as_json: JsonOption = False) -> None:
             )
             return
         _print_run(found, False, service, every_reason=True)
+        _print_details(found)
         if changes is not None:
             _print_planned(changes)
         for line in logs:
