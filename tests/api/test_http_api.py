@@ -193,10 +193,23 @@ def test_a_flow_is_bound_run_now_and_a_failed_record_retried(
     failures = server.call("GET", f"/api/v1/runs/{run['id']}/failures").json()
     assert len(failures) == 1
     assert failures[0]["key"]
-    logs = server.call("GET", f"/api/v1/runs/{run['id']}/logs")
-    assert logs.status_code == 200
+    assert {step: sum(c.values()) for step, c in run["steps"].items()} == {
+        "read": 3,
+        "shipping_categories": 3,
+    }
+    logs = server.call("GET", f"/api/v1/runs/{run['id']}/logs", params={"limit": 1}).json()
+    assert set(logs) == {"lines", "older"}  # paging itself: tests/services/test_run_queries.py
+    errors = server.call("GET", f"/api/v1/runs/{run['id']}/logs", params={"errors_only": True})
+    assert all(line["level"] == "error" for line in errors.json()["lines"])
     listed = server.call("GET", "/api/v1/runs", params={"flow": "api-channels"}).json()
-    assert run["id"] in [r["id"] for r in _items(listed)]
+    assert [r["id"] for r in listed["items"]] == [run["id"]]
+    assert listed["total"] == 1
+    partial = {"status": "partially succeeded", "instance": "cl", "trigger": "api"}
+    assert server.call("GET", "/api/v1/runs", params=partial).json()["total"] >= 1
+    bad = server.call("GET", "/api/v1/runs", params={"status": "done"})
+    assert [e["field"] for e in _problem(bad, 422)["errors"]] == ["status"]
+    naive = server.call("GET", "/api/v1/runs", params={"since": "2026-01-01T00:00:00"})
+    assert [e["field"] for e in _problem(naive, 422)["errors"]] == ["since"]
     retried = server.call("POST", f"/api/v1/runs/{run['id']}/retry")
     assert retried.status_code == 202, retried.text
     again = _finished(server, retried.json()["id"])
@@ -228,12 +241,6 @@ def test_a_payload_run_processes_the_records_given(
     assert started.status_code == 202, started.text
     run = _finished(server, started.json()["id"])
     assert (run["trigger"], run["counts"]["read"], run["counts"]["created"]) == ("payload", 2, 2)
-
-
-def _items(listed: Any) -> list[dict[str, Any]]:
-    """Runs of a list answer (a page's `items`, or a plain list)."""
-    items: list[dict[str, Any]] = listed["items"] if isinstance(listed, dict) else listed
-    return items
 
 
 def test_unknown_runs_and_routes_answer_problems(server: Served) -> None:
