@@ -38,6 +38,7 @@ def test_no_generated_request_gets_a_server_error(
                 "20261204",
                 "--no-color",
             ],
+            cwd=tmp_path,  # its cache (.schemathesis/) stays out of the checkout
             capture_output=True,
             text=True,
             timeout=1200,

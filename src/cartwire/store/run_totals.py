@@ -26,7 +26,7 @@ class RunTotals:
     def totals(self) -> Totals:
         with self._sessions.read() as session:
             statuses = session.execute(select(RunRow.status, func.count()).group_by(RunRow.status))
-            by_status: dict[str, int] = dict(statuses.tuples().all())
+            by_status: dict[str, int] = {row[0]: row[1] for row in statuses}
             outcomes: Counter[str] = Counter()
             for counts in session.scalars(select(RunRow.counts)):
                 outcomes.update(counts or {})
