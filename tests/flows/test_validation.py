@@ -413,8 +413,9 @@ def test_without_a_registry_only_the_file_is_checked() -> None:
 def test_a_text_with_control_characters_is_a_problem_not_a_crash() -> None:
     """A flow file posted to the HTTP API can hold anything; YAML refuses some characters
     before it parses at all."""
-    from cartwire.flows.validation import validate_text
+    from cartwire.flows.validation import check_text
 
-    problems = validate_text("name: x\u0017y\n")
+    flow, problems = check_text("name: x\u0017y\n")
+    assert flow is None
     assert len(problems) == 1
     assert "not valid YAML" in problems[0].message

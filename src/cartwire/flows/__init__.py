@@ -10,6 +10,8 @@ Loading
     transform "centz"; did you mean "cents"?`. A `str` with a line break is YAML text, any other
     `str` or a `Path` is a file. `registry` (name → `Connector`, default: `connectors()`) is what
     connectors, endpoints, filter keys and natural keys are checked against.
+    `validation.check_text(text)` is both at once, for text that must never be read as a path
+    (a file posted to the HTTP API).
 
 The flow (`schema`)
     `Flow.name`, `.version`, `.triggers` (each `.manual`, `.schedule` (cron, UTC) or `.webhook`),

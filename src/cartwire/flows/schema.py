@@ -565,6 +565,11 @@ class Output(Strict):
     destination: Destination
 
 
+# A flow's name is also its file's name in $CARTWIRE_HOME/flows/ and part of webhook URLs.
+FLOW_NAME = r"[a-z0-9-]+"
+FLOW_NAME_RULE = "use lowercase letters, digits and -"
+
+
 class Flow(Strict):
     """A whole flow file. `outputs` is always the list of outputs: a top-level `destination`
     (one output without steps of its own, named after its endpoint) becomes `outputs[0]` on
@@ -572,7 +577,7 @@ class Flow(Strict):
 
     model_config = ConfigDict(frozen=False)
 
-    name: Annotated[str, matching(r"[a-z0-9-]+", "use lowercase letters, digits and -")]
+    name: Annotated[str, matching(FLOW_NAME, FLOW_NAME_RULE)]
     description: str = ""
     version: int = Field(default=1, ge=1)
     triggers: list[Trigger] = Field(

@@ -42,10 +42,12 @@ def validate(
     return _load(_text(source), registry)[1]
 
 
-def validate_text(text: str) -> list[Problem]:
-    """`validate` of a file's text, however short: never read as a path (it may come from a
-    request)."""
-    return _load(text, None)[1]
+def check_text(
+    text: str, *, registry: Mapping[str, Connector] | None = None
+) -> tuple[Flow | None, list[Problem]]:
+    """The flow in a file's text and every problem in it (the flow only when there are none).
+    Never reads a path, however short the text: it may come from a request."""
+    return _load(text, registry)
 
 
 def _text(source: str | Path) -> str:

@@ -15,6 +15,7 @@ from cartwire.http.paging import IncompleteRead
 from cartwire.instances import CredentialsRejected, FieldProblem, InstanceInUse, InvalidFields
 from cartwire.instances.sandboxes import NoSandbox
 from cartwire.services.access import AccessRefused, LoginFailed
+from cartwire.services.flows import FlowInUse
 from cartwire.services.pools import PoolRejected
 from cartwire.services.runs import QueryRefused
 from cartwire.store import (
@@ -34,6 +35,7 @@ __all__ = [
     "CredentialsRejected",
     "FieldProblem",
     "FlowError",
+    "FlowInUse",
     "FlowInvalid",
     "FlowNotFound",
     "IncompleteRead",

@@ -1,7 +1,9 @@
-"""Flows as the shells see them: the flow files, their bindings to instances, and starting a
-run (`validation` checks a file)."""
+"""Flows as the shells see them: the flow files (listed, read, validated, saved and deleted),
+their bindings to instances, their next scheduled run, and starting a run (`validation` checks
+a file)."""
 
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -18,17 +20,29 @@ from cartwire.flows.catalog import (
     find_by_name,
     user_folder,
 )
-from cartwire.flows.problems import FlowError, FlowInvalid
+from cartwire.flows.problems import FlowError, FlowInvalid, Problem
 from cartwire.flows.progress import Progress
 from cartwire.flows.runner import FlowRunner
 from cartwire.flows.scheduler import next_slot, schedules
-from cartwire.flows.schema import Flow
-from cartwire.flows.validation import load_flow
+from cartwire.flows.schema import FLOW_NAME, FLOW_NAME_RULE, Flow
+from cartwire.flows.validation import check_text
 from cartwire.services.clients import opener
 from cartwire.services.runs import DryRunChanges, RunView
-from cartwire.services.validation import FlowValidation, validate_flow_text
+from cartwire.services.validation import FlowValidation, validate_text
 from cartwire.store import Store
 from cartwire.store.bindings import Binding
+
+
+class FlowInUse(FlowError):
+    """A flow file that cannot be deleted now: a run of the flow is going."""
+
+    def __init__(self, name: str, run_ids: list[int]) -> None:
+        self.run_ids = run_ids
+        runs = ", ".join(map(str, run_ids))
+        super().__init__(
+            f"flow {name!r} has a run going (run {runs}); wait for it or stop it "
+            f"(`cartwire runs stop {run_ids[0]}`), then delete the flow"
+        )
 
 
 class BindingView(BaseModel):
@@ -56,8 +70,13 @@ class FlowDetail(BaseModel):
 
     origin: str
     text: str
-    flow: SkipValidation[Flow]  # checked as the file loaded: checking again would refuse its
-    # normalized form (a `destination` already turned into `outputs`)
+    # Checked as the file loaded; checking the loaded flow again would refuse its normal form
+    # (a top-level `destination` is already `outputs[0]`).
+    flow: SkipValidation[Flow]
+
+    @classmethod
+    def of(cls, flow_file: FlowFile) -> "FlowDetail":
+        return cls(origin=flow_file.origin, text=flow_file.text, flow=flow_file.flow)
 
 
 class PreparedRun:
@@ -103,19 +122,6 @@ class PreparedRun:
         return DryRunChanges.of(*preview.kept(self._store, self._store.runs.get(run.id)))
 
 
-def _write_atomically(target: Path, text: str) -> None:
-    """Readers (a scheduler, a run starting) see the old file or the new one, never half."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 class FlowService:
     def __init__(self, store: Callable[[], Store]) -> None:
         """`store` opens the store when first called: validating a file without lookup tables
@@ -141,46 +147,57 @@ class FlowService:
         ]
 
     def get(self, name_or_path: str) -> FlowDetail:
-        flow_file = find(name_or_path)
-        return FlowDetail(origin=flow_file.origin, text=flow_file.text, flow=flow_file.flow)
+        return FlowDetail.of(find(name_or_path))
 
     def get_by_name(self, name: str) -> FlowDetail:
-        """A flow by name only (for names from a request: never read as a path)."""
-        flow_file = find_by_name(name)
-        return FlowDetail(origin=flow_file.origin, text=flow_file.text, flow=flow_file.flow)
+        """A flow by name only, never read as a path: for names from a request."""
+        return FlowDetail.of(find_by_name(name))
 
     def validate_text(self, text: str, destination: str | None = None) -> FlowValidation:
-        return validate_flow_text(text, destination, self._open_store)
+        """As `Services.validate_flow` checks a file: its problems, then its lookup tables."""
+        return validate_text(text, destination, self._open_store)
 
     def save(self, name: str, text: str, *, replace: bool = False) -> FlowDetail:
-        """Store a user flow file `name` (`$CARTWIRE_HOME/flows/NAME.yaml`), validated first:
-        nothing is written for a file with problems, or whose `name:` is not `name`. A user
-        flow of a prebuilt flow's name overrides it, as a file put there by hand does."""
-        checked = self.validate_text(text)
-        if not checked.valid:
-            raise FlowInvalid(checked.problems)
-        flow = load_flow(text if text.endswith("\n") else text + "\n")
+        """Write the user flow `name` ($CARTWIRE_HOME/flows/NAME.yaml), checked first: nothing
+        is written for a file with problems (`FlowInvalid`) or whose `name:` is not `name`.
+        A new name only, unless `replace`. A prebuilt flow's name may be taken: the user flow
+        overrides it, as a file put there by hand does."""
+        target = _user_file(name)
+        flow, problems = check_text(text)
+        if flow is None:
+            raise FlowInvalid(problems)
         if flow.name != name:
             raise FlowError(
-                f"the file is the flow {flow.name!r}, not {name!r}: make `name:` {name}"
+                f"the file's name: is {flow.name!r} but it is saved as {name!r}; "
+                f"make them the same (name: {name})"
             )
-        target = user_folder() / f"{name}.yaml"
-        if target.exists() and not replace:
-            raise FlowError(f"a user flow {name!r} exists already; update it instead (PUT)")
-        _write_atomically(target, text)
-        return self.get_by_name(name)
+        try:
+            _write_atomically(target, text, replace=replace)
+        except FileExistsError:
+            message = f"a user flow {name!r} exists already; use update to replace it"
+            raise FlowError(message) from None
+        return FlowDetail(origin="user", text=text, flow=flow)
 
     def delete(self, name: str) -> None:
-        """Remove a user flow file; a prebuilt flow cannot be (a user flow of its name can)."""
-        target = user_folder() / f"{name}.yaml"
+        """Delete the user flow `name` (a prebuilt one of that name, if any, is in force
+        again). Prebuilt flows cannot be deleted, and no flow while a run of it is going. A
+        flow gone altogether takes its binding along, so no trigger tries to start it."""
+        target = _user_file(name)
         if not target.is_file():
-            find_by_name(name)  # FlowNotFound for a name nobody knows
+            find_by_name(name)  # `FlowNotFound` when there is no flow of that name at all
             raise FlowError(f"{name!r} is a prebuilt flow: it can be overridden, not deleted")
+        active = self._store.runs.active(name)
+        if active:
+            raise FlowInUse(name, [run.id for run in active])
         target.unlink()
+        try:
+            find_by_name(name)
+        except FlowNotFound:
+            self._store.bindings.unbind(name)
 
     def next_run(self, name: str) -> datetime | None:
-        """When the scheduler next starts the flow: None unless it is bound, enabled and has
-        schedule triggers."""
+        """When the scheduler next starts the flow (UTC): None unless its binding is enabled
+        and it has `schedule` triggers."""
         binding = self._store.bindings.get(name)
         if binding is None or not binding.enabled:
             return None
@@ -215,13 +232,47 @@ class FlowService:
     ) -> PreparedRun:
         """The flow (a name or a file) between these instances, or those of its binding."""
         flow_file = find(flow)
-        binding = self._store.bindings.get(flow_file.flow.name)
-        source = source or (binding.source if binding else None)
-        destination = destination or (binding.destination if binding else None)
-        if not source or not destination:
-            raise FlowError(
-                f"flow {flow_file.flow.name!r} has no instances bound: give --source and "
-                f"--destination, or save a default with `cartwire flows enable "
-                f"{flow_file.flow.name} --source NAME --destination NAME`"
-            )
+        source, destination = instances_for(self._store, flow_file.flow.name, source, destination)
         return PreparedRun(self._store, flow_file, source, destination)
+
+
+def instances_for(
+    store: Store, flow: str, source: str | None, destination: str | None
+) -> tuple[str, str]:
+    """(source, destination) of a run of `flow`: those given, else its binding's."""
+    binding = store.bindings.get(flow)
+    source = source or (binding.source if binding else None)
+    destination = destination or (binding.destination if binding else None)
+    if not source or not destination:
+        raise FlowError(
+            f"flow {flow!r} has no instances bound: give --source and --destination, or save a "
+            f"default with `cartwire flows enable {flow} --source NAME --destination NAME`"
+        )
+    return source, destination
+
+
+def _user_file(name: str) -> Path:
+    """The path of the user flow `name`; a name that is no flow name never becomes a path."""
+    if not re.fullmatch(FLOW_NAME, name):
+        raise FlowInvalid([Problem("name", f'"{name}": {FLOW_NAME_RULE}')])
+    return user_folder() / f"{name}.yaml"
+
+
+def _write_atomically(target: Path, text: str, *, replace: bool) -> None:
+    """Write a whole temporary file, then put it in place: readers (the scheduler, a run
+    starting) see the old file or the new one, never half of either. The temporary file is
+    unique (two saves at once never write into one), and without `replace` it is linked into
+    place, which raises `FileExistsError` if the file exists, even if it appeared meanwhile."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(
+        dir=target.parent, prefix=f".{target.stem}.", suffix=".tmp"
+    )
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+        if replace:
+            os.replace(temporary, target)
+        else:
+            os.link(temporary, target)
+    finally:
+        Path(temporary).unlink(missing_ok=True)

@@ -1,4 +1,5 @@
-"""Checking a flow file: its problems, then whether the lookup tables it reads are ready.
+"""Checking a flow file, or its text: its problems, then whether the lookup tables it reads
+are ready.
 
 Light to import: a file with problems, or without lookup tables, is checked without the store
 or the HTTP stack, which are loaded only to look at (or derive) its tables.
@@ -10,9 +11,9 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from cartwire.flows import Problem, load_flow, validate
+from cartwire.flows import Problem
 from cartwire.flows.schema import Flow
-from cartwire.flows.validation import validate_text
+from cartwire.flows.validation import check_text
 
 if TYPE_CHECKING:
     from cartwire.flows.tables import TableState
@@ -65,24 +66,17 @@ def validate_file(
     """Every problem of the file; when it has none, whether the lookup tables it reads are
     ready, derived from `destination` (default: the flow's bound destination). `store` opens
     the store, only when there are tables to look at."""
-    return _checked(file.read_text(encoding="utf-8"), validate(file), destination, store)
+    return validate_text(file.read_text(encoding="utf-8"), destination, store)
 
 
-def validate_flow_text(
+def validate_text(
     text: str, destination: str | None, store: "Callable[[], Store]"
 ) -> FlowValidation:
-    """`validate_file` of a flow file's text (posted to the HTTP API). Ended by a line break,
-    as a file is, so that `load_flow` never takes a one-line text for a path."""
-    text = text if text.endswith("\n") else text + "\n"
-    return _checked(text, validate_text(text), destination, store)
-
-
-def _checked(
-    text: str, problems: list[Problem], destination: str | None, store: "Callable[[], Store]"
-) -> FlowValidation:
-    if problems:
+    """`validate_file` of a flow file's text (posted to the HTTP API): never read as a path."""
+    flow, problems = check_text(text)
+    if flow is None:
         return FlowValidation(problems=problems, lookups=None)
-    return FlowValidation(problems=[], lookups=_lookups(load_flow(text), destination, store))
+    return FlowValidation(problems=[], lookups=_lookups(flow, destination, store))
 
 
 def _lookups(flow: Flow, destination: str | None, open_store: "Callable[[], Store]") -> LookupCheck:

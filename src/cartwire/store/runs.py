@@ -368,3 +368,15 @@ class Runs:
                     delete(ActiveRunRow).where(ActiveRunRow.run_id.in_([r.id for r in dead]))
                 )
             return [r.id for r in dead]
+
+    def active(self, flow: str) -> list[Run]:
+        """The flow's runs that hold a binding's lock in a live process, oldest first (a holder
+        whose process died is not one: it is interrupted, as `mark_interrupted_if_dead` says)."""
+        with self._sessions.read() as session:
+            rows = session.scalars(
+                select(RunRow)
+                .join(ActiveRunRow, ActiveRunRow.run_id == RunRow.id)
+                .where(ActiveRunRow.flow == flow)
+                .order_by(RunRow.id)
+            )
+            return [run_of(r) for r in rows if r.status not in FINISHED and not _dead(r)]
