@@ -27,10 +27,6 @@ from cartwire.resources.opened_instance import Opener
 from cartwire.store import Store
 from cartwire.store.runs import Run
 
-# Runs over records handed to them (a webhook delivery, a payload posted to the HTTP API), which
-# resume from the records kept with the run rather than by reading the source.
-GIVEN_TRIGGERS = frozenset({"webhook", "payload"})
-
 
 class FlowRunner:
     """Runs one flow file between a source and a destination instance."""
@@ -120,12 +116,14 @@ class FlowRunner:
         on_start: Callable[[Run], None] | None = None,
     ) -> Run:
         """Continue an unfinished run: a read from its last checkpoint; a run of given records
-        (webhook, retry) by writing them again, unless its one page was already committed.
-        `on_start` learns the run once it is claimed (`running` again), before the work."""
+        (a webhook's or another payload, a retry) by writing them again, unless its one page
+        was already committed. `on_start` learns the run once it is claimed (`running` again),
+        before the work."""
         unfinished = self.store.runs.get(run_id)
-        self._check_instances(reads_source=unfinished.trigger not in GIVEN_TRIGGERS)
+        given = self.store.runs.inputs(run_id)
+        self._check_instances(reads_source=given is None and unfinished.trigger != "webhook")
         self.lookup_tables()  # as for a new run: refused before the run is claimed
-        work_on = self._given_work(unfinished)
+        work_on = self._given_work(unfinished, given)
         run = self.store.runs.claim(run_id, owner_token(os.getpid()))
         self.store.run_logs.add(run.id, "info", "resumed from its last checkpoint")
         if on_start is not None:
@@ -136,19 +134,20 @@ class FlowRunner:
             return self.store.runs.finish(run.id, final_status(self.store, run.id))
         return self.given.one_page(run, work_on, progress)
 
-    def _given_work(self, run: Run) -> Work | None:
-        """How to redo a run whose records were given rather than read; None for a read."""
+    def _given_work(self, run: Run, given: list[dict[str, Any]] | None) -> Work | None:
+        """How to redo a run whose records were given rather than read; None for a read.
+        `given` are the records kept with the run: whatever its trigger (a webhook, a payload
+        posted to the HTTP API), a run that has them is redone with them."""
         if run.retry_of is not None:
             return self.given.resend(run, run.retry_of, self._lookups())
-        if run.trigger not in GIVEN_TRIGGERS:
-            return None
-        records = self.store.runs.inputs(run.id)
-        if records is None:
+        if given is not None:
+            return self.given.payload(run, given, self._lookups())
+        if run.trigger == "webhook":
             raise FlowError(
                 f"run {run.id}'s webhook records are no longer kept (it ran before they were); "
                 f"`cartwire runs retry {run.id}` re-sends the ones that failed"
             )
-        return self.given.payload(run, records, self._lookups())
+        return None
 
     def retry(
         self,

@@ -1,5 +1,6 @@
 """Starting a flow run in a thread of its own, and knowing at once whether it started: the run
-starts of the scheduler and the webhook receiver (`cartwire.flows.background` says why).
+starts of the scheduler, the webhook receiver (`cartwire.flows.background` says why) and the
+HTTP API's runs, resumes and retries (`run_starter`).
 
 `FlowRunner.run()` creates the run record and then works for as long as the flow takes, so the
 record is announced from inside it (`on_start`) and the caller waits only for that.
@@ -30,16 +31,25 @@ class ThreadLauncher:
     left `running` under a dead owner, which the store turns into `interrupted` (resumable).
     """
 
-    def __init__(self, store: Store, start_timeout: float = 60.0) -> None:
+    def __init__(self, store: Store, start_timeout: float | None = 60.0) -> None:
+        """`start_timeout`: how long a new run may take to be recorded (None: however long)."""
         self.store = store
         self.start_timeout = start_timeout
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
 
     def __call__(
+        self, flow_file: FlowFile, binding: Binding, *, trigger: str, records: Records | None = None
+    ) -> Launched:
+        return self.start(
+            flow_file, binding.source, binding.destination, trigger=trigger, records=records
+        )
+
+    def start(
         self,
         flow_file: FlowFile,
-        binding: Binding,
+        source: str,
+        destination: str,
         *,
         trigger: str,
         records: Records | None = None,
@@ -47,16 +57,13 @@ class ThreadLauncher:
         dry_run: bool = False,
         limit: int | None = None,
     ) -> Launched:
+        """A new run of the flow between these instances (`FlowRunner.run` says what each
+        argument does); return once it is recorded, or raise why it could not start."""
         runner = FlowRunner(
-            self.store,
-            flow_file.flow,
-            flow_file.text,
-            binding.source,
-            binding.destination,
-            open=opener(self.store),
+            self.store, flow_file.flow, flow_file.text, source, destination, open=opener(self.store)
         )
         return self._launch(
-            binding.flow,
+            flow_file.flow.name,
             lambda announce: runner.run(
                 trigger=trigger,
                 records=records,

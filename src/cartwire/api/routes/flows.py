@@ -139,4 +139,5 @@ def run_flow(
         dry_run=given.dry_run,
         limit=given.limit,
         records=given.records,
+        trigger="api" if given.records is None else "payload",
     )
