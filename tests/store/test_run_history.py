@@ -14,7 +14,7 @@ from cartwire.store import Store
 from cartwire.store import migrate as migrations
 from cartwire.store.models import RunRow
 from cartwire.store.run_history import RunQuery
-from cartwire.store.runs import PageProgress
+from cartwire.store.runs import COUNTS, PageProgress
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
@@ -108,6 +108,26 @@ def test_runs_by_status_and_records_moved_since(store: Store) -> None:
     assert store.run_history.by_status(T0) == {"succeeded": 2, "failed": 1}
     assert store.run_history.records_moved(T0) == 3 + 2 + 1  # not the dry run's, nor before
     assert store.run_history.records_moved(T0 + timedelta(days=1)) == 0
+
+
+def test_runs_by_status_and_records_by_outcome_of_all_time(store: Store) -> None:
+    """What metrics read: every run however old, dry runs too (their counts are what they
+    would have done)."""
+    assert store.run_history.by_status() == {}
+    assert store.run_history.by_outcome() == dict.fromkeys(COUNTS, 0)
+    _run(store, counts={"read": 10, "created": 7, "unchanged": 3}, at=T0)
+    _run(store, status="partially succeeded", counts={"read": 5, "created": 1, "failed": 4})
+    _run(store, dry_run=True, counts={"read": 2, "skipped": 2}, at=T0 - timedelta(days=400))
+    _run(store, counts={"read": 100, "updated": 40}, at=T0 + timedelta(days=1))
+    assert store.run_history.by_status() == {"succeeded": 3, "partially succeeded": 1}
+    assert store.run_history.by_outcome() == {
+        "read": 117,
+        "created": 8,
+        "updated": 40,
+        "unchanged": 3,
+        "skipped": 2,
+        "failed": 4,
+    }
 
 
 def test_a_flow_is_failing_when_its_last_finished_run_failed(store: Store) -> None:

@@ -8,6 +8,7 @@ through a `TokenPersistence` so that the next CLI process reuses it instead of a
 
 import asyncio
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Protocol
 
@@ -41,7 +42,10 @@ class TokenSource:
         persistence: TokenPersistence | None = None,
         margin: timedelta | None = None,
         timeout: float = 30.0,
+        on_request: Callable[[], None] | None = None,
     ) -> None:
+        """`on_request` is told of every token request made (not of cached tokens handed out):
+        the instance's counter of the process's token requests, kept above this layer."""
         self.endpoint = endpoint
         self.persistence = persistence
         self.margin = margin
@@ -50,6 +54,7 @@ class TokenSource:
         self._lock = threading.Lock()
         self._async_locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
         self.requests_made = 0
+        self._on_request = on_request
 
     def _fresh(self, token: Token | None) -> bool:
         return token is not None and now() < token.expires_at - refresh_margin(token, self.margin)
@@ -94,9 +99,14 @@ class TokenSource:
             if self._token is not None and self._token.access_token == access_token:
                 self._token = None
 
+    def _count(self) -> None:
+        self.requests_made += 1
+        if self._on_request is not None:
+            self._on_request()
+
     def fetch(self) -> Token:
         """Ask the platform for a new token now (no cache): also the instance's credential test."""
-        self.requests_made += 1
+        self._count()
         requested_at = now()
         with httpx.Client(timeout=self.timeout) as client:
             try:
@@ -106,7 +116,7 @@ class TokenSource:
         return self.endpoint.parse(response, requested_at)
 
     async def afetch(self) -> Token:
-        self.requests_made += 1
+        self._count()
         requested_at = now()
         async with httpx.AsyncClient(timeout=self.timeout) as client:
             try:

@@ -35,6 +35,7 @@ from tenacity import (
     stop_after_attempt,
 )
 
+from cartwire.http import request_stats
 from cartwire.http.concurrency_pool import ConcurrencyPool
 from cartwire.http.errors import (
     CORRELATION_HEADER,
@@ -166,6 +167,8 @@ class _Call:
         client = self.client
         with client._stats_lock:
             client.stats.statuses[response.status_code] += 1
+        if client.instance is not None:
+            request_stats.answered(client.instance, response.status_code)
         for throttle in client.throttles:
             throttle.observe(response)
         if response.status_code not in client.retry.statuses:
@@ -207,6 +210,7 @@ class ApiClient:
     headers: dict[str, str] = field(default_factory=dict)
     throttles: list[Throttle] = field(default_factory=list)
     pool: ConcurrencyPool | None = None
+    instance: str | None = None  # the instance's name, for the process's `request_stats`
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     timeout: httpx.Timeout = field(default_factory=lambda: httpx.Timeout(30.0, connect=10.0))
     max_connections: int = 32

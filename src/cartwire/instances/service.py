@@ -4,6 +4,7 @@ before they are saved (only valid credentials can be saved), then stored with se
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Literal
@@ -20,6 +21,7 @@ from cartwire.auth import (
 )
 from cartwire.connectors import AuthMethod, Connector, get_connector
 from cartwire.connectors.schema import render
+from cartwire.http import request_stats
 from cartwire.http.instance_rate_limit import UNITS as RATE_UNITS
 from cartwire.instances.sandboxes import require_sandbox, with_sandbox
 from cartwire.instances.validation import (
@@ -159,6 +161,13 @@ def _split(method: AuthMethod, values: dict[str, str]) -> tuple[dict[str, str], 
     return settings, secrets
 
 
+def _counter(instance: str) -> Callable[[], None]:
+    """Counts a token source's requests in the process's `request_stats`, under the instance
+    it was made for (instances with the very same credentials share one source, and so count
+    under the first one's name)."""
+    return lambda: request_stats.token_requested(instance)
+
+
 _sources: dict[tuple[str | None, str], TokenSource] = {}
 _sources_lock = threading.Lock()
 
@@ -173,7 +182,9 @@ def shared_source(endpoint: TokenEndpoint, store: Store | None, instance: str) -
         source = _sources.get(key)
         if source is None or source.endpoint != endpoint:
             persistence = StoreTokens(store, instance) if store is not None else None
-            source = _sources[key] = TokenSource(endpoint, persistence)
+            source = _sources[key] = TokenSource(
+                endpoint, persistence, on_request=_counter(instance)
+            )
         return source
 
 
@@ -264,7 +275,7 @@ class Instances:
     def test(self, name_or_record: str | InstanceRecord) -> TestResult:
         """Fetch a brand-new token (never the cached one) and say what happened."""
         record = self.get(name_or_record) if isinstance(name_or_record, str) else name_or_record
-        source = TokenSource(self.endpoint(record))
+        source = TokenSource(self.endpoint(record), on_request=_counter(record.name))
         try:
             token = source.fetch()
         except InvalidClient as exc:

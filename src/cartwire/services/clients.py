@@ -55,6 +55,7 @@ class Resolved:
             headers=dict(self.connector.headers),
             throttles=list(self.throttles),
             pool=self.pool,
+            instance=self.record.name,
         )
 
 
@@ -102,7 +103,9 @@ def connect(store: Store, name: str, timeout: float) -> httpx.Client:
         auth=resolved.auth,
         headers=dict(resolved.connector.headers),
         timeout=timeout,
-        transport=GovernedTransport(resolved.throttles, resolved.pool),
+        transport=GovernedTransport(
+            resolved.throttles, resolved.pool, instance=resolved.record.name
+        ),
     )
 
 
@@ -113,5 +116,7 @@ def aconnect(store: Store, name: str, timeout: float) -> httpx.AsyncClient:
         auth=resolved.auth,
         headers=dict(resolved.connector.headers),
         timeout=timeout,
-        transport=AsyncGovernedTransport(resolved.throttles, resolved.pool),
+        transport=AsyncGovernedTransport(
+            resolved.throttles, resolved.pool, instance=resolved.record.name
+        ),
     )

@@ -86,7 +86,8 @@ class Services:
         return RunStarter(self.store)
 
     def metrics(self) -> tuple[bytes, str]:
-        """The Prometheus exposition of the store's runs: (body, content type)."""
+        """The Prometheus exposition (`metrics`): runs and records from the store, this
+        process's requests per instance; (body, content type)."""
         from cartwire.services.metrics import render_prometheus
 
         return render_prometheus(self.store)

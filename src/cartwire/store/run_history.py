@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, false, func, or_, select
 
 from cartwire.store.engine import Sessions
 from cartwire.store.models import RunRow
-from cartwire.store.runs import FINISHED, Run, run_of
+from cartwire.store.runs import COUNTS, FINISHED, Run, run_of
 
 MOVED = ("created", "updated", "deleted")  # the outcomes that changed the destination
 FAILING = ("failed", "partially succeeded")
@@ -68,25 +68,32 @@ class RunHistory:
             )
             return [run_of(row) for row in rows], total
 
-    def by_status(self, since: datetime) -> dict[str, int]:
-        """How many runs created since `since` have each status (only those that some have)."""
+    def by_status(self, since: datetime | None = None) -> dict[str, int]:
+        """How many runs (created since `since`; None: all of them) have each status (only
+        those that some have)."""
+        query = select(RunRow.status, func.count()).group_by(RunRow.status)
+        if since is not None:
+            query = query.where(RunRow.created_at >= since)
         with self._sessions.read() as session:
-            rows = session.execute(
-                select(RunRow.status, func.count())
-                .where(RunRow.created_at >= since)
-                .group_by(RunRow.status)
-            )
-            return dict(rows.all())
+            return dict(session.execute(query).all())
 
     def records_moved(self, since: datetime) -> int:
         """Records created, updated or deleted in a destination by the runs created since
         `since`; a dry run wrote nothing, so it moved none."""
-        sums = [func.sum(RunRow.counts[name].as_integer()) for name in MOVED]
+        return sum(self._sums(MOVED, RunRow.created_at >= since, RunRow.dry_run == false()))
+
+    def by_outcome(self) -> dict[str, int]:
+        """The records of every run in the store, read and by outcome (`runs.COUNTS`)."""
+        return dict(zip(COUNTS, self._sums(COUNTS), strict=True))
+
+    def _sums(self, outcomes: Sequence[str], *where: ColumnElement[bool]) -> list[int]:
+        """Each outcome summed over the runs `where` matches, by the database: SQLAlchemy's
+        JSON paths into `counts` render for SQLite (`JSON_EXTRACT`) and PostgreSQL (`->>`)
+        alike, so no run row is loaded however long the history."""
+        sums = [func.sum(RunRow.counts[name].as_integer()) for name in outcomes]
         with self._sessions.read() as session:
-            totals = session.execute(
-                select(*sums).where(RunRow.created_at >= since, RunRow.dry_run == false())
-            ).one()
-            return sum(int(n or 0) for n in totals)
+            totals = session.execute(select(*sums).where(*where)).one()
+        return [int(n or 0) for n in totals]
 
     def failing_flows(self) -> list[str]:
         """The flows whose last run to finish (not a dry run: it wrote nothing) failed or

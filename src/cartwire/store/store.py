@@ -26,7 +26,6 @@ from cartwire.store.pools import Pools
 from cartwire.store.run_failures import RunFailures
 from cartwire.store.run_history import RunHistory
 from cartwire.store.run_logs import RunLogs
-from cartwire.store.run_totals import RunTotals
 from cartwire.store.runs import Runs
 from cartwire.store.schedule_slots import ScheduleSlots
 from cartwire.store.sessions import UserSessions
@@ -59,7 +58,6 @@ class Store:
         self.runs = Runs(sessions, self.encryption)
         self.run_history = RunHistory(sessions)
         self.run_logs = RunLogs(sessions)
-        self.run_totals = RunTotals(sessions)
         self.run_failures = RunFailures(sessions, self.encryption)
         self.planned_writes = PlannedWrites(sessions, self.encryption)
         self.lookup_tables = LookupTables(sessions)
