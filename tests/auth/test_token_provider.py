@@ -155,7 +155,8 @@ def test_non_json_token_response(html_server: str) -> None:
 
 def _ct_client(ct: Sandbox, source: TokenSource) -> httpx.Client:
     base = f"{ct.credentials['api_url']}/{ct.credentials['project_key']}"
-    return httpx.Client(base_url=base, auth=ClientCredentialsAuth(source))
+    # httpx's default 5 s timeout would make 100 requests at once depend on the machine's speed
+    return httpx.Client(base_url=base, auth=ClientCredentialsAuth(source), timeout=120)
 
 
 def test_one_token_for_100_threads(ct: Sandbox) -> None:
@@ -174,6 +175,7 @@ def test_one_token_for_100_tasks(cl: Sandbox) -> None:
             base_url=f"{cl.credentials['api_url']}/api",
             auth=ClientCredentialsAuth(source),
             headers={"Accept": "application/vnd.api+json"},
+            timeout=120,  # 100 requests at once: not bounded by the machine's speed
         ) as client:
             responses = await asyncio.gather(*(client.get("markets") for _ in range(100)))
         return [r.status_code for r in responses]
