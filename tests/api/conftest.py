@@ -12,9 +12,11 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from tests.api.browser import launch
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
-    """Headless Chromium for the whole session: starting it costs about a second."""
+    """Headless Chromium for the tests/api package (starting it costs about a second). Not for
+    the whole session: Playwright's sync API keeps an event loop running while it is open, and
+    every later `asyncio.run()` (tests/auth) would then fail."""
     with sync_playwright() as playwright:
         chromium = launch(playwright)
         try:
