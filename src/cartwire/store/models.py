@@ -223,6 +223,11 @@ class RunRow(Base):
     # The incremental cursor's position as the run started and as it ended (`store.cursors`).
     cursor_before: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     cursor_after: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    # Runs on workers (`store.runs`, `services.slices`): the slice the run is at (only that
+    # slice's message may take it), and the fencing token of whoever holds it now (every
+    # takeover raises it; a page committed under an older one is refused).
+    slice_no: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    lease_token: Mapped[int] = mapped_column(Integer, server_default=text("0"))
 
 
 class ActiveRunRow(Base):

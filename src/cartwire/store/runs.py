@@ -6,9 +6,16 @@ writes, the incremental cursor) is committed in ONE transaction after the destin
 the page, and the one-active-run lock is a primary key, not a convention. The parts a page
 touches live in their own modules (`cursors`, `run_failures`, `run_logs`, `planned_writes`),
 each with a `keep`/`advance` that writes inside this transaction; runs own only the run rows.
+
+Runs on workers go in slices, each a message that a queue delivers at least once (see
+`take_slice`): the run's `slice_no` says which slice's message may take it next, and every
+takeover (a slice, or `claim`) raises its fencing token `lease_token`. A page or an ending is
+committed only under the run's current token (`fence`), with the row locked, so a slice whose
+run was taken over since commits nothing: its page counts once, under the one that holds it.
 """
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -56,6 +63,23 @@ class RunNotFound(StoreError):
     pass
 
 
+class LeaseLost(StoreError):
+    """A commit under a fencing token the run no longer has: it was taken over since (by a
+    slice delivered again, or a resume), and what this holder did would count twice."""
+
+    def __init__(self, run_id: int, fence: int, token: int) -> None:
+        super().__init__(
+            f"run {run_id} was taken over (fencing token {fence} is stale, the run's is "
+            f"{token}); this holder commits nothing more"
+        )
+        self.run_id = run_id
+
+
+class SliceRefused(StoreError):
+    """A slice's message that may not take its run: the run ended, is at another slice (the
+    message is a duplicate or stale), or its slice is being processed by a live holder."""
+
+
 @dataclass(frozen=True)
 class Run:
     id: int
@@ -81,6 +105,8 @@ class Run:
     cursor_before: dict[str, Any] | None  # the incremental cursor as the run started
     cursor_after: dict[str, Any] | None  # and as it ended; None while it has not
     limit: int | None = None  # read at most this many source records (`flows run --limit`)
+    slice_no: int = 0  # on workers: the slice the run is at (`Runs.take_slice`)
+    lease_token: int = 0  # the fencing token its holder commits under
 
     @property
     def duration(self) -> timedelta | None:
@@ -129,6 +155,8 @@ def run_of(row: RunRow) -> Run:
         cursor_before=row.cursor_before,
         cursor_after=row.cursor_after,
         limit=row.record_limit,
+        slice_no=row.slice_no,
+        lease_token=row.lease_token,
     )
 
 
@@ -141,11 +169,29 @@ def _cursor_of(session: Session, row: RunRow) -> dict[str, Any] | None:
     return cursors.position(session, (row.flow, row.source, row.destination))
 
 
-def _run_row(session: Session, run_id: int) -> RunRow:
-    row = session.get(RunRow, run_id)
+def _run_row(session: Session, run_id: int, *, lock: bool = False) -> RunRow:
+    """The run's row; with `lock`, locked until the transaction ends (PostgreSQL's FOR UPDATE;
+    SQLite's write transactions hold the whole database), so a fencing check and the write it
+    guards are one step against any takeover."""
+    row = session.get(RunRow, run_id, with_for_update=lock)
     if row is None:
         raise RunNotFound(f"no run {run_id}; see `cartwire runs list`")
     return row
+
+
+def _fenced(session: Session, run_id: int, fence: int | None) -> RunRow:
+    """The run's row, locked, if `fence` is still its token (None: no check); else LeaseLost."""
+    row = _run_row(session, run_id, lock=True)
+    if fence is not None and row.lease_token != fence:
+        raise LeaseLost(run_id, fence, row.lease_token)
+    return row
+
+
+def _end(session: Session, row: RunRow, status: str, error: str | None = None) -> None:
+    """End a run: its status, where the cursor now is, the binding's lock given up."""
+    row.status, row.error, row.ended_at, row.owner = status, error, _now(), None
+    row.cursor_after = _cursor_of(session, row)
+    session.execute(delete(ActiveRunRow).where(ActiveRunRow.run_id == row.id))
 
 
 def _take_lock(
@@ -195,14 +241,16 @@ class Runs:
         destination: str,
         full: bool,
         dry_run: bool,
-        owner: str,
+        owner: str | None,
         retry_of: int | None = None,
         inputs: list[dict[str, Any]] | None = None,
         limit: int | None = None,
         steps: dict[str, dict[str, int]] | None = None,
     ) -> Run:
-        """Create a running run holding the binding's lock; an unfinished run whose process died
-        is marked interrupted and gives the lock up (its progress is in the cursor). `inputs`,
+        """Create a running run holding the binding's lock (owner None: a `queued` one, at
+        slice 0, that no process runs yet: the workers will, `take_slice`); an unfinished run
+        whose process died is marked interrupted and gives the lock up (its progress is in the
+        cursor). `inputs`,
         the records the run is given rather than reads, are stored with it in the same
         transaction (sealed: `cartwire.store.payloads`): a run that exists can always be resumed
         with them. `steps` are its counts by step before it counted anything (every step at 0,
@@ -212,6 +260,7 @@ class Runs:
         with self._encryption.writing() as (session, keyring):
             _take_lock(session, key)
             now = _now()
+            started = None if owner is None else now
             row = RunRow(
                 flow=flow,
                 flow_version=version,
@@ -221,7 +270,7 @@ class Runs:
                 destination=destination,
                 full=full,
                 dry_run=dry_run,
-                status="running",
+                status="queued" if owner is None else "running",
                 counts=dict.fromkeys(COUNTS, 0),
                 step_counts=steps or {},
                 checkpoint=None,
@@ -229,10 +278,12 @@ class Runs:
                 owner=owner,
                 stop_requested=False,
                 created_at=now,
-                started_at=now,
-                heartbeat_at=now,
+                started_at=started,
+                heartbeat_at=started,
                 record_limit=limit,
                 cursor_before=cursors.position(session, key),
+                slice_no=0,
+                lease_token=0,
             )
             session.add(row)
             session.flush()
@@ -250,33 +301,115 @@ class Runs:
             return run_of(row)
 
     def claim(self, run_id: int, owner: str) -> Run:
-        """Take an unfinished run over (resume): it must not be running in a live process."""
+        """Take an unfinished run over (resume): it must not be running in a live process. It
+        gets a new fencing token and slice, so neither an old holder nor a slice's message
+        still in a queue can commit to it or take it any more."""
         with self._sessions.write() as session:
-            row = _run_row(session, run_id)
-            if row.status not in RESUMABLE:
-                raise StoreError(
-                    f"run {run_id} {row.status}; only stopped, interrupted or "
-                    "failed runs can be resumed"
-                )
-            if row.status == "running" and not _dead(row):
-                raise RunBusy(row.id, "running")
-            if _take_lock(session, (row.flow, row.source, row.destination), run_id) is None:
-                session.add(
-                    ActiveRunRow(
-                        flow=row.flow, source=row.source, destination=row.destination, run_id=run_id
-                    )
-                )
-            row.status, row.owner, row.stop_requested = "running", owner, False
-            row.ended_at, row.error, row.cursor_after = None, None, None
+            row = self._resumable(session, run_id)
+            row.status, row.owner = "running", owner
             row.heartbeat_at = _now()
             session.flush()
             return run_of(row)
 
-    def commit_page(self, run_id: int, progress: PageProgress) -> bool:
+    def requeue(self, run_id: int, send: Callable[[int], None]) -> Run:
+        """Continue an unfinished run on the workers (a resume there): checked as `claim`, then
+        `queued` at a new slice, whose message `send(slice)` sends inside this transaction: the
+        run is queued only if its message went out."""
+        with self._sessions.write() as session:
+            row = self._resumable(session, run_id)
+            row.status, row.owner, row.heartbeat_at = "queued", None, None
+            session.flush()
+            send(row.slice_no)
+            return run_of(row)
+
+    def _resumable(self, session: Session, run_id: int) -> RunRow:
+        """The row of a run that may be resumed, holding its binding's lock again, at a new
+        slice and fencing token, unended."""
+        row = _run_row(session, run_id, lock=True)
+        if row.status not in RESUMABLE:
+            raise StoreError(
+                f"run {run_id} {row.status}; only stopped, interrupted or "
+                "failed runs can be resumed"
+            )
+        if row.status == "running" and not _dead(row):
+            raise RunBusy(row.id, "running")
+        self._hold_lock(session, row)
+        row.slice_no += 1
+        row.lease_token += 1
+        row.stop_requested = False
+        row.ended_at, row.error, row.cursor_after = None, None, None
+        return row
+
+    @staticmethod
+    def _hold_lock(session: Session, row: RunRow) -> None:
+        """The binding's lock for this run (RunBusy while another live run holds it)."""
+        if _take_lock(session, (row.flow, row.source, row.destination), row.id) is None:
+            session.add(
+                ActiveRunRow(
+                    flow=row.flow, source=row.source, destination=row.destination, run_id=row.id
+                )
+            )
+
+    def take_slice(self, run_id: int, number: int, owner: str) -> Run:
+        """Take run `run_id` for its slice `number`, as a worker that got that slice's message
+        (a queue may deliver it more than once): the run becomes `running` under `owner` with a
+        new fencing token. Refused (`SliceRefused`, saying why) when the run ended, was asked
+        to stop (it ends `stopped` now), is at another slice (this message is a duplicate of
+        one that was processed, or stale), or its slice is being processed by a holder that is
+        alive. A run at this slice that is `queued`, or whose holder died (`running` under a
+        dead owner, or marked `interrupted`), is taken: the message came again because its
+        worker was lost, and the slice goes on from the run's last checkpoint."""
+        with self._sessions.write() as session:
+            taken = self._take(session, run_id, number, owner)
+        if isinstance(taken, str):  # raised once the transaction is over: a stop is kept
+            raise SliceRefused(taken)
+        return taken
+
+    def _take(self, session: Session, run_id: int, number: int, owner: str) -> Run | str:
+        """`take_slice`'s decision: the run taken, or why not."""
+        row = session.get(RunRow, run_id, with_for_update=True)
+        if row is None:
+            return f"run {run_id} no longer exists"
+        if row.status in FINISHED:
+            return f"run {run_id} already {row.status}"
+        if row.slice_no != number:
+            return f"run {run_id} is at slice {row.slice_no}: slice {number} came again or is stale"
+        if row.status == "running" and not _dead(row):
+            return f"slice {number} of run {run_id} is being processed by {row.owner}"
+        if row.stop_requested:
+            _end(session, row, "stopped")
+            return f"run {run_id} stopped on request"
+        try:
+            self._hold_lock(session, row)
+        except RunBusy as busy:
+            return str(busy)
+        row.lease_token += 1
+        row.status, row.owner = "running", owner
+        row.heartbeat_at = now = _now()
+        row.started_at = row.started_at or now
+        row.ended_at, row.error, row.cursor_after = None, None, None
+        session.flush()
+        return run_of(row)
+
+    def hand_over(self, run_id: int, fence: int, send: Callable[[int], None]) -> Run:
+        """Give a run back to the queue after a slice that left it unfinished: `queued` at the
+        next slice, whose message `send(slice)` sends inside this transaction, with the row
+        locked, so that message's worker waits for the commit before it looks, and the run is
+        handed over only if its message went out. Raises LeaseLost if `fence` is stale."""
+        with self._sessions.write() as session:
+            row = _fenced(session, run_id, fence)
+            row.slice_no += 1
+            row.status, row.owner = "queued", None
+            session.flush()
+            send(row.slice_no)
+            return run_of(row)
+
+    def commit_page(self, run_id: int, progress: PageProgress, fence: int | None = None) -> bool:
         """Record one accepted page atomically (its failed records sealed); answers whether a
-        stop was requested."""
+        stop was requested. With `fence`, only while that is still the run's fencing token
+        (else LeaseLost, and nothing is recorded)."""
         with self._encryption.writing() as (session, keyring):
-            row = _run_row(session, run_id)
+            row = _fenced(session, run_id, fence)
             row.counts = _added(row.counts, progress.counts)
             steps = dict(row.step_counts)
             for step, counts in progress.steps.items():
@@ -294,14 +427,15 @@ class Runs:
                 )
             return row.stop_requested
 
-    def finish(self, run_id: int, status: str, error: str | None = None) -> Run:
+    def finish(
+        self, run_id: int, status: str, error: str | None = None, fence: int | None = None
+    ) -> Run:
         """End a run, keeping where the cursor now is (moved by it or not). One that cannot be
-        resumed any more lets its given records go."""
+        resumed any more lets its given records go. With `fence`, only while that is still the
+        run's fencing token (else LeaseLost)."""
         with self._sessions.write() as session:
-            row = _run_row(session, run_id)
-            row.status, row.error, row.ended_at, row.owner = status, error, _now(), None
-            row.cursor_after = _cursor_of(session, row)
-            session.execute(delete(ActiveRunRow).where(ActiveRunRow.run_id == run_id))
+            row = _fenced(session, run_id, fence)
+            _end(session, row, status, error)
             if status not in RESUMABLE:
                 session.execute(delete(RunInputRow).where(RunInputRow.run_id == run_id))
             session.flush()
@@ -314,9 +448,7 @@ class Runs:
                 raise StoreError(f"run {run_id} already {row.status}")
             row.stop_requested = True
             if row.status in ("queued", "interrupted") or _dead(row):
-                row.status, row.ended_at, row.owner = "stopped", _now(), None
-                row.cursor_after = _cursor_of(session, row)
-                session.execute(delete(ActiveRunRow).where(ActiveRunRow.run_id == run_id))
+                _end(session, row, "stopped")
             session.flush()
             return run_of(row)
 
