@@ -29,11 +29,13 @@ def main() -> None:
         time.sleep(600)
         sys.exit("not killed")
 
-    def paused_commit_page(self: Runs, run_id: int, progress: PageProgress) -> bool:
+    def paused_commit_page(
+        self: Runs, run_id: int, progress: PageProgress, fence: int | None = None
+    ) -> bool:
         nonlocal committed
         if committed + 1 == int(page) and when == "before":
             halt()
-        stop = commit_page(self, run_id, progress)
+        stop = commit_page(self, run_id, progress, fence)
         committed += 1
         if committed == int(page):
             halt()

@@ -113,9 +113,11 @@ class GivenRecords:
         with ended_on_error(self.store, run):
             with reporter.running(), self.open_instance(self.destination_name) as destination:
                 work = work_on(destination)
-                self.store.runs.commit_page(run.id, page_progress(None, work, done=True))
+                progress_made = page_progress(None, work, done=True)
+                self.store.runs.commit_page(run.id, progress_made, fence=run.lease_token)
                 reporter.page(work.tally.counts, remaining=0)
-            return self.store.runs.finish(run.id, final_status(self.store, run.id))
+            status = final_status(self.store, run.id)
+            return self.store.runs.finish(run.id, status, fence=run.lease_token)
 
     def check_rereadable(self) -> None:
         """A retry reads the failed records again by id: the source must be able to."""

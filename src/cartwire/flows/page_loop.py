@@ -9,6 +9,11 @@ cursor (`cartwire.flows.cursor`) moves only when a read has finished with every 
 accepted: pages come in id order, so an earlier position could skip records not yet read. A
 run passes over the records the cursor lists as already processed before it processes the page,
 and runs in full when the flow's mapping differs from the one the cursor was left with.
+
+A run on workers is read in slices (`budget`): a slice reads from the run's checkpoint, stops
+after the pages its budget allows with the run unfinished, and the next slice goes on from
+there exactly as a resumed run would. Every commit carries the run's fencing token, so a slice
+whose run was taken over meanwhile commits nothing (`store.runs.LeaseLost`).
 """
 
 from collections.abc import Callable
@@ -27,6 +32,8 @@ from cartwire.store import Store
 from cartwire.store.runs import PageProgress, Run
 
 Tables = dict[str, dict[str, str]]  # lookup table name -> its entries, as the run uses them
+# Whether a slice goes on after committing this many pages (of the slice, not of the run).
+Budget = Callable[[int], bool]
 
 
 class PageLoop:
@@ -55,6 +62,17 @@ class PageLoop:
         self.settle = settle
 
     def execute(self, run: Run, progress: Progress | None) -> Run:
+        """Read the run's pages from its checkpoint to the end, and end the run."""
+        finished = self._execute(run, progress, None)
+        assert finished is not None  # without a budget, the read runs to its end
+        return finished
+
+    def execute_slice(self, run: Run, budget: Budget) -> Run | None:
+        """Read the pages `budget` allows from the run's checkpoint: the run as it ended if the
+        read ended, else None (the run unfinished, for the next slice)."""
+        return self._execute(run, None, budget)
+
+    def _execute(self, run: Run, progress: Progress | None, budget: Budget | None) -> Run | None:
         reporter = Reporter(progress, run.counts)
         with ended_on_error(self.store, run):
             with (
@@ -62,8 +80,10 @@ class PageLoop:
                 self.open_instance(self.source_name) as source,
                 self.open_instance(self.destination_name) as destination,
             ):
-                outcome = self._pages(run, source, destination, reporter)
-            return self.store.runs.finish(run.id, outcome)
+                outcome = self._pages(run, source, destination, reporter, budget)
+            if outcome is None:
+                return None
+            return self.store.runs.finish(run.id, outcome, fence=run.lease_token)
 
     # -- the cursor --------------------------------------------------------------------------
 
@@ -98,7 +118,15 @@ class PageLoop:
 
     # -- the page loop -----------------------------------------------------------------------
 
-    def _pages(self, run: Run, source: Platform, destination: Platform, reporter: Reporter) -> str:
+    def _pages(
+        self,
+        run: Run,
+        source: Platform,
+        destination: Platform,
+        reporter: Reporter,
+        budget: Budget | None,
+    ) -> str | None:
+        """The run's status once the read ended, or None when `budget` ended the slice first."""
         since, cursor = self._since(run)
         checkpoint = run.checkpoint or {}
         # The newest change the read has seen: pages come in id order (full reads, windows of
@@ -115,12 +143,14 @@ class PageLoop:
         lookups = MemoryLookups(self.tables())
         stop_on_error = self.flow.settings.on_record_error == "stop"
         read = run.counts.get("read", 0)  # (a resumed run has read some already)
-        for page in source.pages(
-            self.flow.source.endpoint,
-            filters=self.flow.source.filters or None,
-            since=since,
-            resume=checkpoint.get("paging"),
-            page_size=self.flow.source.page_size,
+        for committed, page in enumerate(  # committed: pages of this call (a slice's) before it
+            source.pages(
+                self.flow.source.endpoint,
+                filters=self.flow.source.filters or None,
+                since=since,
+                resume=checkpoint.get("paging"),
+                page_size=self.flow.source.page_size,
+            )
         ):
             window.served(page.served_at)
             fresh = self._unseen(page.records, cursor, window)
@@ -130,7 +160,7 @@ class PageLoop:
             if len(fresh) < len(page.records):
                 work.tally.add(READ_STEP, "seen", len(page.records) - len(fresh))
             stop = self.store.runs.commit_page(
-                run.id, page_progress(since, work, page.state, window)
+                run.id, page_progress(since, work, page.state, window), fence=run.lease_token
             )
             reporter.page(work.tally.counts, page.total, page.remaining)
             if work.failures and stop_on_error:
@@ -148,6 +178,9 @@ class PageLoop:
                 message = f"limited to {run.limit:,} source records (--limit); the cursor stays"
                 self.store.run_logs.add(run.id, "info", message)
                 return final_status(self.store, run.id)
+            # A page after which the source says nothing remains ends the read, not the slice.
+            if budget is not None and page.remaining != 0 and not budget(committed + 1):
+                return None
         return self._read_done(run, window)
 
     def _unseen(
@@ -181,6 +214,8 @@ class PageLoop:
         position = window.position(self._mapping())
         if position is not None:
             self.store.runs.commit_page(
-                run.id, PageProgress(checkpoint={**checkpoint, "cursor": True}, cursor=position)
+                run.id,
+                PageProgress(checkpoint={**checkpoint, "cursor": True}, cursor=position),
+                fence=run.lease_token,
             )
         return status

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from cartwire.store import Store
-from cartwire.store.runs import Run
+from cartwire.store.runs import LeaseLost, Run
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -30,17 +30,20 @@ def final_status(store: Store, run_id: int) -> str:
 @contextmanager
 def ended_on_error(store: Store, run: Run) -> Iterator[None]:
     """Record how an exception from the block ended the run, and let it go on; Ctrl-C leaves
-    the run resumable, as `RunInterrupted` (which still is a KeyboardInterrupt)."""
+    the run resumable, as `RunInterrupted` (which still is a KeyboardInterrupt). A run taken
+    over meanwhile (`LeaseLost`) is not this holder's to end: it only stops."""
     try:
         yield
+    except LeaseLost:
+        raise
     except KeyboardInterrupt as exc:
         store.run_logs.add(run.id, "info", "interrupted (Ctrl-C); resume to continue")
-        store.runs.finish(run.id, "interrupted")
+        store.runs.finish(run.id, "interrupted", fence=run.lease_token)
         if not isinstance(exc, RunInterrupted):
             raise RunInterrupted(run.id) from None
         raise
     except BaseException as exc:
-        store.runs.finish(run.id, "failed", error=_describe(exc))
+        store.runs.finish(run.id, "failed", error=_describe(exc), fence=run.lease_token)
         raise
 
 

@@ -4,6 +4,9 @@ It checks what would make a run fail at once (instances, lookup tables) before a
 recorded, records the run, and hands it to the loop over source pages (`page_loop`) or, for
 records a run is given (a webhook's payload, a retry's failed records), to `given_records`;
 both process, write and count a page with `page_processing` and end with `run_endings`.
+
+A run for the workers is recorded the same way, checked first the same way, but `queued`
+(`queue`, `queue_retry`); a worker that took it processes it a slice at a time (`slice`).
 """
 
 import os
@@ -14,11 +17,11 @@ from typing import Any
 from cartwire.flows.cursor import SETTLE
 from cartwire.flows.given_records import GivenRecords, Work
 from cartwire.flows.lookups import MemoryLookups
-from cartwire.flows.page_loop import PageLoop, Tables
+from cartwire.flows.page_loop import Budget, PageLoop, Tables
 from cartwire.flows.page_processing import PageProcessor
 from cartwire.flows.problems import FlowError
 from cartwire.flows.progress import Progress
-from cartwire.flows.run_endings import final_status
+from cartwire.flows.run_endings import ended_on_error, final_status
 from cartwire.flows.schema import Flow
 from cartwire.flows.tables import LookupsMissing, TableState, resolve
 from cartwire.flows.validation import load_flow
@@ -92,22 +95,55 @@ class FlowRunner:
         the read ended by itself first (then it read everything, like any run). A read
         whose flow changed since the cursor was saved runs in full (`mapping_change`), and says
         so in the run's log."""
+        run = self._record(trigger, full=full, dry_run=dry_run, records=records, limit=limit)
+        if on_start is not None:
+            on_start(run)
+        if records is not None:
+            work = self.given.payload(run, records, self._lookups())
+            return self.given.one_page(run, work, progress)
+        return self.page_loop.execute(run, progress)
+
+    def queue(
+        self,
+        *,
+        full: bool = False,
+        dry_run: bool = False,
+        trigger: str = "manual",
+        records: list[dict[str, Any]] | None = None,
+        limit: int | None = None,
+    ) -> Run:
+        """Record a run as `run` would (checked first the same way), but `queued` for the
+        workers, at slice 0: the caller sends that slice's message. Given `records` are kept
+        with it, so its slice writes them."""
+        return self._record(
+            trigger, full=full, dry_run=dry_run, records=records, limit=limit, queued=True
+        )
+
+    def _record(
+        self,
+        trigger: str,
+        *,
+        full: bool,
+        dry_run: bool,
+        records: list[dict[str, Any]] | None,
+        limit: int | None,
+        queued: bool = False,
+    ) -> Run:
+        """A new run, recorded once what would make it fail at once was checked, with the log
+        lines that say how it will read (a changed mapping, its lookup tables)."""
         self._check_instances(reads_source=records is None)  # before a run exists, as:
         tables = self.lookup_tables()  # a table that is not ready refuses before a run exists
         changed = None if full or records is not None else self.mapping_change()
         full = full or changed is not None
         inputs = None if records is None else [self.processor.kept.keep(r) for r in records]
-        run = self._start(trigger, full=full, dry_run=dry_run, inputs=inputs, limit=limit)
+        run = self._start(
+            trigger, full=full, dry_run=dry_run, inputs=inputs, limit=limit, queued=queued
+        )
         if changed is not None:
             self.store.run_logs.add(run.id, "info", changed)
-        if on_start is not None:
-            on_start(run)
         for table in tables:
             self.store.run_logs.add(run.id, "info", table.note)
-        if records is not None:
-            work = self.given.payload(run, records, self._lookups())
-            return self.given.one_page(run, work, progress)
-        return self.page_loop.execute(run, progress)
+        return run
 
     def resume(
         self,
@@ -130,8 +166,24 @@ class FlowRunner:
             on_start(run)
         if work_on is None:
             return self.page_loop.execute(run, progress)
+        return self._given_page(run, work_on, progress)
+
+    def slice(self, run: Run, budget: Budget) -> Run | None:
+        """Process a slice of a run a worker took (`Runs.take_slice`), under its fencing token:
+        a read goes on from its last checkpoint for the pages `budget` allows; given records
+        (one page) are written all at once. The run as it ended, or None while it has more to
+        read: the caller hands it over to the next slice."""
+        with ended_on_error(self.store, run):  # e.g. a webhook run whose records are gone
+            work_on = self._given_work(run, self.store.runs.inputs(run.id))
+        if work_on is None:
+            return self.page_loop.execute_slice(run, budget)
+        return self._given_page(run, work_on, None)
+
+    def _given_page(self, run: Run, work_on: Work, progress: Progress | None) -> Run:
+        """The one page of a run of given records, unless it was committed: then it just ends."""
         if run.checkpoint and run.checkpoint.get("done"):
-            return self.store.runs.finish(run.id, final_status(self.store, run.id))
+            status = final_status(self.store, run.id)
+            return self.store.runs.finish(run.id, status, fence=run.lease_token)
         return self.given.one_page(run, work_on, progress)
 
     def _given_work(self, run: Run, given: list[dict[str, Any]] | None) -> Work | None:
@@ -158,6 +210,16 @@ class FlowRunner:
         """A new run that processes again, read afresh from the source, only the records
         `run_id` failed on. A dry run wrote nothing: retrying it is refused, not done for real.
         `on_start` learns the new run once it is recorded."""
+        run = self._record_retry(run_id)
+        if on_start is not None:
+            on_start(run)
+        return self.given.one_page(run, self.given.resend(run, run_id, self._lookups()), progress)
+
+    def queue_retry(self, run_id: int) -> Run:
+        """Record a retry of `run_id` as `retry` would, but `queued` for the workers."""
+        return self._record_retry(run_id, queued=True)
+
+    def _record_retry(self, run_id: int, *, queued: bool = False) -> Run:
         failed = self.store.runs.get(run_id)
         if failed.dry_run:
             raise FlowError(
@@ -168,10 +230,7 @@ class FlowRunner:
         self.given.check_rereadable()
         self._check_instances()
         self.lookup_tables()  # as for a new run: refused before a run exists
-        run = self._start("retry", retry_of=run_id)
-        if on_start is not None:
-            on_start(run)
-        return self.given.one_page(run, self.given.resend(run, run_id, self._lookups()), progress)
+        return self._start("retry", retry_of=run_id, queued=queued)
 
     def _start(
         self,
@@ -182,6 +241,7 @@ class FlowRunner:
         retry_of: int | None = None,
         inputs: list[dict[str, Any]] | None = None,
         limit: int | None = None,
+        queued: bool = False,
     ) -> Run:
         return self.store.runs.start(
             flow=self.flow.name,
@@ -192,7 +252,7 @@ class FlowRunner:
             destination=self.destination_name,
             full=full,
             dry_run=dry_run,
-            owner=owner_token(os.getpid()),
+            owner=None if queued else owner_token(os.getpid()),
             retry_of=retry_of,
             inputs=inputs,
             limit=limit,
