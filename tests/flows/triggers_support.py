@@ -1,6 +1,7 @@
 """What the trigger tests share: a cartwire home with the two sandbox instances and flow files
 of our own, real `cartwire` processes, and a look into the store they wrote."""
 
+import contextlib
 import json
 import os
 import queue
@@ -118,17 +119,22 @@ def slots_of(home: Path, flow: str) -> list[tuple[Any, int | None]]:
 
 class Process:
     """`cartwire ARGS` in the background (own process group), its stdout read line by line by
-    a thread, so a test can wait for a line with a timeout."""
+    a thread, so a test can wait for a line with a timeout. `env` is added to the home's
+    environment; with `log`, stderr goes to that file (a chatty process never fills a pipe)."""
 
-    def __init__(self, home: Path, *args: str) -> None:
-        self.popen = subprocess.Popen(
-            [CARTWIRE, *args],
-            env=env_for(home),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-        )
+    def __init__(
+        self, home: Path, *args: str, env: dict[str, str] | None = None, log: Path | None = None
+    ) -> None:
+        self.log = log
+        with open(log, "w") if log else contextlib.nullcontext(subprocess.PIPE) as stderr:
+            self.popen = subprocess.Popen(
+                [CARTWIRE, *args],
+                env={**env_for(home), **(env or {})},
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                text=True,
+                start_new_session=True,
+            )
         self.lines: queue.Queue[str | None] = queue.Queue()
         self.seen: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
@@ -170,6 +176,8 @@ class Process:
         return self.popen.wait(timeout)
 
     def stderr(self) -> str:
+        if self.log is not None:
+            return self.log.read_text()
         assert self.popen.stderr is not None
         return self.popen.stderr.read() if self.popen.poll() is not None else ""
 

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from cartwire.resources import Platform
     from cartwire.services.access import AccessService
+    from cartwire.services.dispatch import Dispatcher
     from cartwire.services.flows import FlowService
     from cartwire.services.instances import InstanceService
     from cartwire.services.lookups import LookupService
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from cartwire.services.records import RecordService
     from cartwire.services.run_starter import RunStarter
     from cartwire.services.runs import RunService
+    from cartwire.services.slices import Send, SliceBudget
     from cartwire.services.validation import FlowValidation
     from cartwire.services.webhooks import WebhookService
     from cartwire.store import Store as Store  # for shells that are handed one
@@ -79,11 +81,26 @@ class Services:
         return RunService(self.store)
 
     @cached_property
+    def dispatcher(self) -> "Dispatcher":
+        """Where runs nobody waits for go: this process's threads, or the Celery workers when
+        CARTWIRE_BROKER_URL names a broker (`dispatch`)."""
+        from cartwire.services.dispatch import dispatcher_for
+
+        return dispatcher_for(self.store)
+
+    @cached_property
     def starter(self) -> "RunStarter":
-        """Runs started in threads of this process (for a long-lived one: the HTTP server)."""
+        """Runs a long-lived process (the HTTP server) starts and does not wait for, through
+        the `dispatcher`."""
         from cartwire.services.run_starter import RunStarter
 
-        return RunStarter(self.store)
+        return RunStarter(self.store, self.dispatcher)
+
+    def process_slice(self, run_id: int, number: int, send: "Send", budget: "SliceBudget") -> str:
+        """A worker's slice of a run: taken, processed, handed over (`slices`)."""
+        from cartwire.services.slices import process_slice
+
+        return process_slice(self.store, run_id, number, send, budget)
 
     def metrics(self) -> tuple[bytes, str]:
         """The Prometheus exposition (`metrics`): runs and records from the store, this

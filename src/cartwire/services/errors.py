@@ -15,6 +15,7 @@ from cartwire.http.paging import IncompleteRead
 from cartwire.instances import CredentialsRejected, FieldProblem, InstanceInUse, InvalidFields
 from cartwire.instances.sandboxes import NoSandbox
 from cartwire.services.access import AccessRefused, LoginFailed
+from cartwire.services.dispatch import NoBroker, QueueUnavailable
 from cartwire.services.flows import FlowInUse
 from cartwire.services.pools import PoolRejected
 from cartwire.services.runs import QueryRefused
@@ -47,9 +48,11 @@ __all__ = [
     "LoginFailed",
     "LookupCsvError",
     "NameTaken",
+    "NoBroker",
     "NoSandbox",
     "PoolRejected",
     "QueryRefused",
+    "QueueUnavailable",
     "RunBusy",
     "RunInterrupted",
     "RunNotFound",

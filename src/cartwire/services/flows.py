@@ -27,6 +27,7 @@ from cartwire.flows.scheduler import next_slot, schedules
 from cartwire.flows.schema import FLOW_NAME, FLOW_NAME_RULE, Flow
 from cartwire.flows.validation import check_text
 from cartwire.services.clients import opener
+from cartwire.services.dispatch import queue_of
 from cartwire.services.runs import DryRunChanges, RunView
 from cartwire.services.validation import FlowValidation, validate_text
 from cartwire.store import Store
@@ -115,6 +116,15 @@ class PreparedRun:
         return RunView.of(
             self._runner.run(full=full, dry_run=dry_run, progress=progress, limit=limit)
         )
+
+    def enqueue(
+        self, *, full: bool = False, dry_run: bool = False, limit: int | None = None
+    ) -> RunView:
+        """The run recorded `queued` and its first slice sent to the workers, rather than run
+        here: `NoBroker` when no broker is configured (before anything is recorded)."""
+        queue = queue_of(self._store)
+        run = self._runner.queue(full=full, dry_run=dry_run, limit=limit)
+        return RunView.of(self._store.runs.get(queue.queued(run)))
 
     def changes(self, run: RunView) -> DryRunChanges | None:
         if not run.dry_run:

@@ -1,5 +1,6 @@
 """Runs a long-lived process (the HTTP server) starts without waiting for them to end: a new
-run, a resume, a retry, each in a thread of this process (`ThreadLauncher`).
+run, a resume, a retry, each in a thread of this process (`ThreadLauncher`), or queued for the
+Celery workers when a broker is configured (`dispatch`).
 
 Each call returns once the run is recorded, with its id to follow, or raises why it could not
 start, exactly as the CLI would have: `RunBusy` while the binding has a run going,
@@ -11,19 +12,19 @@ not have started.
 from typing import Any
 
 from cartwire.flows.catalog import find_by_name
+from cartwire.services.dispatch import Dispatcher, dispatcher_for
 from cartwire.services.flows import instances_for
-from cartwire.services.launcher import ThreadLauncher
 from cartwire.services.runs import RunView
 from cartwire.store import Store
 
 
 class RunStarter:
-    """One per long-lived process (the HTTP server): starts runs in threads (ThreadLauncher)
-    and returns once the run is recorded."""
+    """One per long-lived process (the HTTP server): starts runs through the deployment's
+    dispatcher (this process's threads, or the workers) and returns once the run is recorded."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, dispatcher: Dispatcher | None = None) -> None:
         self._store = store
-        self._launcher = ThreadLauncher(store, start_timeout=None)
+        self._dispatcher = dispatcher or dispatcher_for(store)
 
     def start(
         self,
@@ -52,7 +53,7 @@ class RunStarter:
             raise ValueError(f"limit: expected a whole number >= 1, got {limit}")
         flow_file = find_by_name(flow)
         source, destination = instances_for(self._store, flow_file.flow.name, source, destination)
-        launched = self._launcher.start(
+        run_id = self._dispatcher.start(
             flow_file,
             source,
             destination,
@@ -62,20 +63,20 @@ class RunStarter:
             dry_run=dry_run,
             limit=limit,
         )
-        return self._view(launched.run_id)
+        return self._view(run_id)
 
     def resume(self, run_id: int) -> RunView:
         """Continue an interrupted or stopped run from its last checkpoint (`running` again
-        when this returns)."""
-        return self._view(self._launcher.resume(self._store.runs.get(run_id)).run_id)
+        when this returns, or `queued` for the workers)."""
+        return self._view(self._dispatcher.resume(self._store.runs.get(run_id)))
 
     def retry(self, run_id: int) -> RunView:
         """A new run of only the records `run_id` failed on, read again from the source."""
-        return self._view(self._launcher.retry(self._store.runs.get(run_id)).run_id)
+        return self._view(self._dispatcher.retry(self._store.runs.get(run_id)))
 
     def join(self, grace: float) -> bool:
         """Wait up to `grace` seconds for every run started here; True if none is left."""
-        return self._launcher.join(grace)
+        return self._dispatcher.join(grace)
 
     def _view(self, run_id: int) -> RunView:
         return RunView.of(self._store.runs.get(run_id))

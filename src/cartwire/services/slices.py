@@ -1,0 +1,100 @@
+"""One slice of a run, as a worker processes the message it was given.
+
+A slice takes the run (`store.runs.take_slice`: only the message of the slice the run is at may,
+with a new fencing token), goes on from the run's last checkpoint for a few pages
+(`SliceBudget`), and hands the run over to the next slice, whose message it sends
+(`store.runs.hand_over`), unless the run ended. A lost worker costs at most one slice: its
+message comes again and the slice goes on from the last page committed. A message that comes
+twice, or late, is refused and says so in the run's log; a slice whose run was taken over
+meanwhile commits nothing (`LeaseLost`), so a record is never counted twice.
+
+Nothing here knows Celery: the worker hands in how to send a slice's message (`Send`).
+"""
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from cartwire.flows.page_loop import Budget
+from cartwire.flows.runner import FlowRunner
+from cartwire.procinfo import owner_token
+from cartwire.services.clients import opener
+from cartwire.store import Store
+from cartwire.store.runs import LeaseLost, RunNotFound, SliceRefused
+
+log = logging.getLogger(__name__)
+
+SLICE_PAGES = 5  # pages a slice reads at most
+SLICE_SECONDS = 60  # and it starts no page after this long: a slice is short whatever the page
+
+Send = Callable[[int, int], None]  # (run id, slice number): send that slice's message
+
+
+@dataclass(frozen=True)
+class SliceBudget:
+    """How much of a run one slice processes: at most `pages` pages, and no page begun after
+    `seconds`."""
+
+    pages: int = SLICE_PAGES
+    seconds: float = SLICE_SECONDS
+
+    def __post_init__(self) -> None:
+        if self.pages < 1 or self.seconds <= 0:
+            raise ValueError(f"a slice needs at least one page and some time, not {self}")
+
+    def starting_now(self) -> Budget:
+        began = time.monotonic()
+        return lambda pages: pages < self.pages and time.monotonic() - began < self.seconds
+
+
+def process_slice(store: Store, run_id: int, number: int, send: Send, budget: SliceBudget) -> str:
+    """Process slice `number` of run `run_id` in this process; what became of it, for the
+    worker's log: the run's status if it ended, `handed over`, or why the slice did nothing."""
+    owner = owner_token(os.getpid())
+    try:
+        run = store.runs.take_slice(run_id, number, owner)
+    except SliceRefused as refused:
+        _note(store, run_id, f"slice {number} skipped: {refused}")
+        return f"skipped: {refused}"
+    taken = f"slice {number} on {owner} (fencing token {run.lease_token})"
+    store.run_logs.add(run_id, "info", taken)
+    try:
+        ended = FlowRunner.from_run(store, run, opener(store)).slice(run, budget.starting_now())
+        if ended is not None:
+            return ended.status
+    except LeaseLost as lost:
+        _note(store, run_id, f"slice {number} stopped: {lost}", "warning")
+        return "taken over"
+    except Exception as exc:  # the page loop ended the run `failed`; anything before it, here
+        if store.runs.get(run_id).status == "running":
+            store.runs.finish(run_id, "failed", error=_describe(exc), fence=run.lease_token)
+        log.warning("slice %s of run %s ended the run: %s", number, run_id, _describe(exc))
+        return "failed"
+    try:
+        store.runs.hand_over(run_id, run.lease_token, lambda after: send(run_id, after))
+    except LeaseLost as lost:
+        _note(store, run_id, f"slice {number} stopped: {lost}", "warning")
+        return "taken over"
+    except Exception as exc:  # the broker did not take the next slice: resumable, not stuck
+        reason = f"slice {number + 1} could not be queued ({_describe(exc)}); resume the run"
+        _note(store, run_id, reason, "error")
+        store.runs.finish(run_id, "interrupted", fence=run.lease_token)
+        log.warning("run %s: %s", run_id, reason)
+        return "interrupted"
+    return "handed over"
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def _note(store: Store, run_id: int, message: str, level: str = "info") -> None:
+    """A line in the run's log, when the run still exists."""
+    try:
+        store.runs.get(run_id)
+    except RunNotFound:
+        log.info("%s", message)
+        return
+    store.run_logs.add(run_id, level, message)
