@@ -1,5 +1,5 @@
-"""The engine stands on its own: nothing in it imports the command line (or, later, the web app,
-the HTTP API or the workers) or the application services those shells call, and it reaches
+"""The engine stands on its own: nothing in it imports the command line, the HTTP API and web UI,
+the workers or the application services those shells call, and it reaches
 platforms only through their registry (`cartwire.platforms.registry`), never a platform package;
 the sandboxes import none of cartwire's client code (platforms included), so a misunderstanding
 shared by client and server cannot hide in shared code.
@@ -118,7 +118,7 @@ def test_importing_every_module_loads_nothing_across_the_line(
 # The shells reach the engine only through the service layer. Besides it they may use what is
 # neither engine nor shell: the log set-up and redaction (`logs`), the data directory (`home`),
 # the version (`cartwire`), and the local sandboxes (`sandbox`, a development tool of its own).
-SHELLS = (SOURCE / "cli", SOURCE / "api", SOURCE / "demo.py")
+SHELLS = (SOURCE / "cli", SOURCE / "api", SOURCE / "workers", SOURCE / "demo.py")
 BELOW_THE_SERVICES = tuple(
     f"cartwire.{name}"
     for name in (
@@ -143,3 +143,32 @@ def test_shells_import_the_engine_only_through_the_services(shell: Path) -> None
         if (found := _forbidden(_imports(path), BELOW_THE_SERVICES))
     }
     assert offenders == {}
+
+
+# Celery is an optional dependency and a shell's business: only the workers and the service
+# layer's queue (which configures it for senders and workers alike) import it.
+CELERY_USERS = (SOURCE / "workers", SOURCE / "services" / "queue.py")
+
+
+def _third_party_imports(path: Path) -> set[str]:
+    """The top-level names of the modules a source file imports, anywhere in it."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_only_the_workers_and_the_queue_import_celery() -> None:
+    allowed = {
+        path for user in CELERY_USERS for path in (user.rglob("*.py") if user.is_dir() else [user])
+    }
+    users = {
+        str(path.relative_to(SOURCE))
+        for path in SOURCE.rglob("*.py")
+        if {"celery", "kombu"} & _third_party_imports(path)
+    }
+    assert users <= {str(path.relative_to(SOURCE)) for path in allowed}
+    assert "services/queue.py" in users  # (the check sees imports at all)

@@ -21,6 +21,7 @@ from cartwire.cli import (
     serve,
     users,
     webhooks,
+    worker,
 )
 from cartwire.cli.common import (
     JsonOption,
@@ -55,6 +56,7 @@ app.command("send")(records.send)
 app.command("endpoints")(records.endpoints)
 app.command("scheduler")(scheduler.scheduler)
 app.command("serve")(serve.serve)
+app.command("worker")(worker.worker)
 app.add_typer(webhooks.app, name="webhooks")
 app.add_typer(apikeys.app, name="apikeys")
 app.add_typer(users.app, name="users")

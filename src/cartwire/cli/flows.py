@@ -46,6 +46,7 @@ def handlers() -> dict[type[Exception], Callable[[Exception], typer.Exit]]:
     from cartwire.services import errors
 
     return {
+        errors.QueueUnavailable: lambda exc: fail(str(exc), FAILED),
         errors.FlowInvalid: _invalid,
         errors.FlowNotFound: lambda exc: fail(str(exc), USAGE),
         errors.FlowError: lambda exc: fail(str(exc), USAGE),
@@ -326,9 +327,16 @@ def run(
         int | None,
         typer.Option(min=1, help="Read at most N source records (a preview); the cursor stays."),
     ] = None,
+    queue: Annotated[
+        bool,
+        typer.Option(
+            "--queue",
+            help="Queue the run for `cartwire worker` (CARTWIRE_BROKER_URL) instead; print its id.",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Run a flow in this process, with progress bars and a summary."""
+    """Run a flow in this process, with progress bars and a summary (or queue it: --queue)."""
     with errors_as_messages(handlers):
         service = services()
         prepared = service.flows.prepare_run(flow, source, destination)
@@ -336,6 +344,9 @@ def run(
             err.print(note, soft_wrap=True, markup=False)
         if not full and (change := prepared.mapping_change()):
             err.print(change, soft_wrap=True)
+        if queue:
+            _print_queued(prepared.enqueue(full=full, dry_run=dry_run, limit=limit), as_json)
+            return
         with (
             _resumable_on_ctrl_c(as_json),
             progress_bar(not as_json, prepared.flow, dry_run) as update,
@@ -349,6 +360,14 @@ def run(
                 _print_planned(changes)
             _print_run(result, False, service)
     _exit_for(result)
+
+
+def _print_queued(run: "RunView", as_json: bool) -> None:
+    """A queued run: `--json` as for a run done here (its counts still 0), else how to follow."""
+    if as_json:
+        emit_json(summary(run))
+    else:
+        out.print(f"run {run.id} queued; follow it with `cartwire runs show {run.id}`")
 
 
 # -- runs ------------------------------------------------------------------------------------
