@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 import redis
 import yaml
+from kombu import Connection, Exchange, Queue
+from kombu.exceptions import KombuError
 
 from cartwire.demo import connect_sandboxes
 from cartwire.flows.catalog import find
@@ -22,8 +24,10 @@ from tests.flows.triggers_support import Process
 from tests.flows.world import World
 from tests.store.conftest import fresh_database
 
-REDIS_URL_ENV = "CARTWIRE_TEST_REDIS_URL"
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+# The local Redis; CARTWIRE_TEST_BROKER_URL=amqp://guest:guest@127.0.0.1:5672// runs these tests
+# on RabbitMQ instead.
+BROKER_URL_ENV = "CARTWIRE_TEST_BROKER_URL"
+DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/0"
 FLOW = "ct-products-to-cl-skus"
 PAGE = 20  # products a page of the flow's read, so a small catalogue is several pages
 
@@ -58,11 +62,12 @@ class Deployment:
 
 
 def _broker() -> str:
-    url = os.environ.get(REDIS_URL_ENV, DEFAULT_REDIS_URL)
+    url = os.environ.get(BROKER_URL_ENV, DEFAULT_BROKER_URL)
     try:
-        redis.Redis.from_url(url, socket_connect_timeout=5).ping()
-    except redis.RedisError as exc:
-        pytest.skip(f"no Redis at {url}: {exc}")
+        with Connection(url, connect_timeout=5) as connection:
+            connection.ensure_connection(max_retries=1)
+    except (KombuError, OSError) as exc:
+        pytest.skip(f"no broker at {url}: {exc}")
     return url
 
 
@@ -76,9 +81,9 @@ def pg_url() -> Iterator[str]:
 def deployment(
     tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Deployment]:
-    """A home, a fresh PostgreSQL database and a queue of its own on the local Redis (this test
-    process sends to it too); the workers are stopped (SIGTERM, then SIGKILL) and the queue's
-    keys deleted afterwards."""
+    """A home, a fresh PostgreSQL database and a queue of its own on the local broker (this test
+    process sends to it too); the workers are stopped (SIGTERM, then SIGKILL) and the queue
+    deleted afterwards."""
     broker = _broker()
     queue = f"cartwire-test-{secrets.token_hex(6)}"
     database_url = pg_url
@@ -98,8 +103,17 @@ def deployment(
     finally:
         for worker in found.workers:
             _stop(worker)
-        client = redis.Redis.from_url(broker)
-        client.delete(queue, f"_kombu.binding.{queue}")
+        _delete_queue(broker, queue)
+
+
+def _delete_queue(broker: str, queue: str) -> None:
+    with Connection(broker) as connection:
+        channel = connection.default_channel
+        Queue(queue, Exchange(queue), queue)(channel).delete()
+        Exchange(queue)(channel).delete()
+    if broker.startswith("redis"):  # kombu keeps the exchange's bindings beside the queue
+        bindings = (f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
+        redis.Redis.from_url(broker).delete(*bindings)
 
 
 def _stop(worker: Process) -> None:
