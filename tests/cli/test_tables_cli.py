@@ -9,7 +9,7 @@ import pytest
 from cartwire.instances import Settings
 from cartwire.sandbox.manager import COMMERCELAYER, COMMERCETOOLS, Sandbox
 from cartwire.store import Store
-from cartwire.store.runs import PageProgress
+from tests.recorded_runs import record_run
 from tests.sandbox_instances import add_instance
 from tests.support import run_cli
 
@@ -30,19 +30,14 @@ def home(tmp_path: Path, sandboxes: dict[str, Sandbox], monkeypatch: pytest.Monk
         store.bindings.bind(LONG_FLOW, LONG_CT, LONG_CL)
         store.lookup_tables.replace("currencies-to-price-lists", {"EUR": "eur"})
         for status in ("partially succeeded", "succeeded"):
-            run = runs.start(
-                flow=LONG_FLOW,
-                version=1,
-                text="",
-                trigger="manual",
+            record_run(
+                runs,
+                LONG_FLOW,
                 source=LONG_CT,
                 destination=LONG_CL,
-                full=False,
-                dry_run=False,
-                owner="test",
+                status=status,
+                counts={"read": 12_345, "created": 12_000},
             )
-            runs.commit_page(run.id, PageProgress(None, {"read": 12_345, "created": 12_000}))
-            runs.finish(run.id, status)
     return tmp_path
 
 

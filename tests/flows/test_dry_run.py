@@ -16,6 +16,7 @@ from cartwire.store import Store
 from cartwire.store.planned_writes import KEPT_CHANGES, PlannedWrite
 from cartwire.store.runs import PageProgress
 from tests.flows.world import World
+from tests.recorded_runs import record_run
 from tests.support import run_cli
 
 FLOW = "ct-customers-to-cl-customers"  # commercetools customers → Commerce Layer, by email
@@ -191,17 +192,7 @@ def test_a_dry_run_keeps_the_changes_of_its_first_records_only(
     monkeypatch.setenv("CARTWIRE_HOME", str(tmp_path))
     store = Store.open()
     runs = store.runs
-    run = runs.start(
-        flow="f",
-        version=1,
-        text="",
-        trigger="manual",
-        source="a",
-        destination="b",
-        full=False,
-        dry_run=True,
-        owner="host:1:0",
-    )
+    run = record_run(runs, dry_run=True, status=None)
     page = [PlannedWrite("skus", f"SKU-{n}", "create", {"code": f"SKU-{n}"}) for n in range(150)]
     for _ in range(2):
         runs.commit_page(run.id, PageProgress(None, counts={"created": 150}, planned=page))

@@ -9,6 +9,7 @@ import httpx
 
 from cartwire.demo import CL_INSTANCE, CT_INSTANCE, FLOWS
 from tests.flows.world import World, run_flow
+from tests.recorded_runs import held_run
 from tests.support import run_cli
 
 SUMMARY_KEYS = {"run_id", "status", "read", "created", "updated", "unchanged", "skipped", "failed"}
@@ -142,17 +143,7 @@ def test_a_retry_run_that_died_is_resumed_with_the_failed_records(world: World) 
 
 def test_one_run_per_binding(world: World) -> None:
 
-    busy = world.store.runs.start(
-        flow="ct-products-to-cl-skus",
-        version=1,
-        text="",
-        trigger="manual",
-        source=CT_INSTANCE,
-        destination=CL_INSTANCE,
-        full=False,
-        dry_run=False,
-        owner=_live_owner(),
-    )
+    busy = held_run(world.store.runs, "ct-products-to-cl-skus", CT_INSTANCE, CL_INSTANCE)
     done = run_cli(
         world.home,
         "flows",
@@ -165,14 +156,6 @@ def test_one_run_per_binding(world: World) -> None:
     )
     assert done.returncode == 1
     assert f"run {busy.id} of this flow binding is running" in done.stderr
-
-
-def _live_owner() -> str:
-    import os
-
-    from cartwire.procinfo import owner_token
-
-    return owner_token(os.getpid())
 
 
 def test_validate_reports_paths(tmp_path: Path) -> None:

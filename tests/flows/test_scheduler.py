@@ -35,13 +35,13 @@ from tests.flows.triggers_support import (
     add_sandbox_instances,
     bind,
     channels_flow,
-    held_run,
     opened_store,
     runs_of,
     slots_of,
     write_flow,
 )
 from tests.platforms.ct_support import Admin
+from tests.recorded_runs import held_run
 from tests.store.helpers import make_record
 from tests.support import run_cli
 

@@ -31,12 +31,12 @@ from tests.flows.triggers_support import (
     Process,
     add_sandbox_instances,
     bind,
-    held_run,
     opened_store,
     sandbox_fault,
     wait_for,
     write_flow,
 )
+from tests.recorded_runs import held_run
 from tests.support import run_cli
 
 CL_SECRET = "cl-shared-secret-0123456789abcdef"

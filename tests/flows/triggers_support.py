@@ -17,12 +17,11 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from cartwire.procinfo import owner_token
 from cartwire.sandbox.manager import Sandbox
 from cartwire.store import Store
 from cartwire.store.engine import Sessions
 from cartwire.store.models import ScheduleSlotRow
-from cartwire.store.runs import Run, Runs
+from cartwire.store.runs import Run
 from tests.sandbox_instances import add_instance
 from tests.support import CARTWIRE
 
@@ -45,21 +44,6 @@ destination: {{connector: commercelayer, endpoint: stock_locations}}
 def channels_flow(name: str, *triggers: str) -> str:
     """The channels flow under `name`, with these triggers (`schedule: "0 * * * *"`, `manual`)."""
     return CHANNELS_FLOW.format(name=name, triggers="\n".join(f"  - {t}" for t in triggers))
-
-
-def held_run(runs: Runs, flow: str, source: str, destination: str, trigger: str = "manual") -> Run:
-    """A run record owned by this test process: alive, so the binding's lock counts as held."""
-    return runs.start(
-        flow=flow,
-        version=1,
-        text="",
-        trigger=trigger,
-        source=source,
-        destination=destination,
-        full=False,
-        dry_run=False,
-        owner=owner_token(os.getpid()),
-    )
 
 
 def write_flow(home: Path, name: str, text: str) -> Path:

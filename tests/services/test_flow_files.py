@@ -11,7 +11,8 @@ import pytest
 from cartwire.sandbox.manager import Sandbox
 from cartwire.services import errors
 from cartwire.services.context import Services
-from tests.flows.triggers_support import channels_flow, held_run
+from tests.flows.triggers_support import channels_flow
+from tests.recorded_runs import held_run
 from tests.sandbox_instances import add_instance
 
 PREBUILT = "ct-products-to-cl-skus"

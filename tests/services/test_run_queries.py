@@ -18,6 +18,7 @@ from cartwire.services.runs import LogLine, RunFilter, RunView
 from cartwire.store import Store
 from cartwire.store.runs import OUTCOMES
 from tests.flows.world import World
+from tests.recorded_runs import record_run
 from tests.support import run_cli
 
 FLOW = "ct-products-to-cl-skus"
@@ -28,33 +29,6 @@ DEAD = f"{socket.gethostname()}:999999999:0"  # no such process
 def services(tmp_path: Path) -> Iterator[Services]:
     with Store.open(f"sqlite:///{tmp_path / 'cartwire.db'}") as store:
         yield Services(store)
-
-
-def _recorded(
-    services: Services,
-    flow: str,
-    *,
-    source: str = "a",
-    destination: str = "b",
-    trigger: str = "manual",
-    status: str | None = "succeeded",
-    owner: str = "elsewhere:1:1",
-) -> int:
-    """A run recorded as a runner records one (`status` None: left running by `owner`)."""
-    run = services.store.runs.start(
-        flow=flow,
-        version=1,
-        text="",
-        trigger=trigger,
-        source=source,
-        destination=destination,
-        full=False,
-        dry_run=False,
-        owner=owner,
-    )
-    if status is not None:
-        services.store.runs.finish(run.id, status)
-    return run.id
 
 
 def test_a_prebuilt_run_counts_by_step_and_keeps_the_cursor_it_started_and_ended_at(
@@ -90,10 +64,11 @@ def test_a_prebuilt_run_counts_by_step_and_keeps_the_cursor_it_started_and_ended
 
 
 def test_find_filters_pages_and_sees_dead_runs_as_interrupted(services: Services) -> None:
-    one = _recorded(services, "products", source="ct", destination="cl")
-    two = _recorded(services, "customers", source="cl", destination="ct", status="failed")
-    three = _recorded(services, "products", source="ct", destination="cl2", trigger="schedule")
-    dead = _recorded(services, "stock", source="x", status=None, owner=DEAD)
+    runs = services.store.runs
+    one = record_run(runs, "products", source="ct", destination="cl").id
+    two = record_run(runs, "customers", source="cl", destination="ct", status="failed").id
+    three = record_run(runs, "products", source="ct", destination="cl2", trigger="schedule").id
+    dead = record_run(runs, "stock", source="x", status=None, owner=DEAD).id
 
     def ids(**filter: object) -> list[int]:
         return [run.id for run in services.runs.find(RunFilter.model_validate(filter)).items]
@@ -132,7 +107,7 @@ def test_find_refuses_what_it_cannot_answer_naming_the_field(services: Services)
 
 
 def test_a_log_pages_back_to_its_start_by_level(services: Services) -> None:
-    run_id = _recorded(services, "products")
+    run_id = record_run(services.store.runs, "products").id
     levels = ["info", "debug", "warning", "info", "error", "info", "warning", "error", "info"]
     for n, level in enumerate(levels):
         services.store.run_logs.add(run_id, level, f"line {n}")
@@ -172,10 +147,11 @@ def test_the_dashboard_and_each_flows_last_runs(world: World) -> None:
     since = datetime.now(UTC)
     done = services.flows.prepare_run(FLOW).run()
     assert done.status == "succeeded", done.error
-    _recorded(services, "broken", status="failed")
-    _recorded(services, "healed", status="failed")
-    healed = _recorded(services, "healed", status="succeeded")
-    dead = _recorded(services, "stuck", status=None, owner=DEAD)
+    runs = world.store.runs
+    record_run(runs, "broken", status="failed")
+    record_run(runs, "healed", status="failed")
+    healed = record_run(runs, "healed").id
+    dead = record_run(runs, "stuck", status=None, owner=DEAD).id
 
     dashboard = services.runs.dashboard(since)
     assert dashboard.since == since

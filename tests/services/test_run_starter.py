@@ -13,8 +13,9 @@ import pytest
 from cartwire.services import errors
 from cartwire.services.context import Services
 from cartwire.services.runs import RunView
-from tests.flows.triggers_support import channels_flow, held_run, write_flow
+from tests.flows.triggers_support import channels_flow, write_flow
 from tests.flows.world import World
+from tests.recorded_runs import held_run
 
 PRODUCTS = "ct-products-to-cl-skus"
 CUSTOMERS = "ct-customers-to-cl-customers"

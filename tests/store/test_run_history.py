@@ -15,6 +15,7 @@ from cartwire.store import migrate as migrations
 from cartwire.store.models import RunRow
 from cartwire.store.run_history import RunQuery
 from cartwire.store.runs import COUNTS, PageProgress
+from tests.recorded_runs import ELSEWHERE, record_run
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
@@ -23,30 +24,14 @@ def _run(
     store: Store,
     flow: str = "f",
     *,
-    source: str = "a",
-    destination: str = "b",
-    trigger: str = "manual",
     status: str = "succeeded",
-    counts: dict[str, int] | None = None,
-    dry_run: bool = False,
     at: datetime = T0,
     ended: datetime | None = None,
+    **recorded: Any,
 ) -> int:
-    """A finished run created at `at` (and ended at `ended`, else at `at`)."""
-    run = store.runs.start(
-        flow=flow,
-        version=1,
-        text="",
-        trigger=trigger,
-        source=source,
-        destination=destination,
-        full=False,
-        dry_run=dry_run,
-        owner="elsewhere:1:1",
-    )
-    if counts:
-        store.runs.commit_page(run.id, PageProgress(checkpoint=None, counts=counts))
-    store.runs.finish(run.id, status)
+    """A finished run (`recorded`: as `record_run` takes them) created at `at` and ended at
+    `ended`, else at `at`."""
+    run = record_run(store.runs, flow, status=status, **recorded)
     with store.engine.begin() as connection:
         connection.execute(
             update(RunRow).where(RunRow.id == run.id).values(created_at=at, ended_at=ended or at)
@@ -139,17 +124,7 @@ def test_a_flow_is_failing_when_its_last_finished_run_failed(store: Store) -> No
     # created first but finished last: it is the flow's last finished run
     _run(store, "slow", status="failed", at=T0, ended=T0 + timedelta(hours=1))
     _run(store, "slow", source="c", at=T0 + timedelta(minutes=1))
-    stuck = store.runs.start(
-        flow="healed",
-        version=1,
-        text="",
-        trigger="manual",
-        source="a",
-        destination="b",
-        full=False,
-        dry_run=False,
-        owner="elsewhere:1:1",
-    )
+    stuck = record_run(store.runs, "healed", status=None)
     assert stuck.status == "running"  # not finished: the flow's last finished run still counts
     assert store.run_history.failing_flows() == ["broken", "slow"]
 
@@ -179,7 +154,7 @@ def test_counts_by_step_add_up_page_by_page_and_the_cursor_is_kept_at_start_and_
         destination="b",
         full=False,
         dry_run=False,
-        owner="elsewhere:1:1",
+        owner=ELSEWHERE,
         steps=zero,
     )
     assert (run.steps, run.cursor_before, run.cursor_after) == (zero, None, None)
@@ -201,17 +176,7 @@ def test_counts_by_step_add_up_page_by_page_and_the_cursor_is_kept_at_start_and_
     resumed = store.runs.claim(run.id, "elsewhere:1:2")
     assert (resumed.cursor_before, resumed.cursor_after) == (None, None)  # it has not ended
     store.runs.finish(run.id, "succeeded")
-    second = store.runs.start(
-        flow="f",
-        version=1,
-        text="",
-        trigger="manual",
-        source="a",
-        destination="b",
-        full=False,
-        dry_run=False,
-        owner="elsewhere:1:1",
-    )
+    second = record_run(store.runs, status=None)
     assert (second.steps, second.cursor_before) == ({}, {"since": "t1"})
     with store.engine.begin() as connection:  # its process died: a stop ends it at once
         dead = f"{socket.gethostname()}:999999999:0"
