@@ -1,15 +1,17 @@
-"""A tiny HTTP server on a free loopback port, for browser tests that need pages but no app.
+"""Fixed pages on a free loopback port (`tests.http.server_thread`), for browser tests that need
+pages but no app.
 
 It answers GET with fixed bodies from a table, so a test says exactly what the browser gets.
 A `text/event-stream` body is sent as it is and the stream closed: enough for one round of
 server-sent events (the browser reconnects, and gets the same events again).
 """
 
-import contextlib
-import threading
-from collections.abc import Iterator, Mapping
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
+from http.server import BaseHTTPRequestHandler
 from typing import Any, NamedTuple
+
+from tests.http.server_thread import running
 
 
 class Body(NamedTuple):
@@ -37,15 +39,6 @@ def _handler(routes: Mapping[str, Body]) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-@contextlib.contextmanager
-def serve(routes: Mapping[str, Body]) -> Iterator[str]:
+def serve(routes: Mapping[str, Body]) -> AbstractContextManager[str]:
     """Serve `routes` (path -> body) in a thread; yields the base URL, without a trailing '/'."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(routes))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    return running(_handler(routes))

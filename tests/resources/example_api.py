@@ -1,6 +1,6 @@
 """Stockroom: the small public-style inventory API of the worked example in docs/examples/.
 
-A real HTTP server on 127.0.0.1 (stdlib, `tests.http.local_server`) with what an API a user
+A real HTTP server on 127.0.0.1 (stdlib, `tests.http.server_thread`) with what an API a user
 writes a connector file for usually has:
 - `POST /oauth/token`: OAuth 2 client credentials (HTTP Basic); every other request needs its
   bearer token (401 otherwise);
@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.http.local_server import JsonHandler, running
+from tests.http.local_server import JsonHandler
+from tests.http.server_thread import running
 
 CLIENT_ID = "stockroom-client"
 CLIENT_SECRET = "stockroom-secret-value"
