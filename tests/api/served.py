@@ -1,7 +1,6 @@
 """A real `cartwire serve` for the API tests: its own home (and database), API keys made with
 the real `cartwire apikeys create`, and requests over loopback HTTP."""
 
-import os
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,7 +11,7 @@ from typing import Any
 import httpx
 
 from cartwire.sandbox.processes import free_port
-from tests.flows.triggers_support import wait_for
+from tests.flows.triggers_support import env_for, wait_for
 from tests.support import CARTWIRE
 
 
@@ -52,12 +51,10 @@ class Served:
 
 
 @contextmanager
-def served(home: Path, database_url: str | None = None) -> Iterator[Served]:
-    """`cartwire serve` on a free port until the block ends; ready once `/health` says ok."""
-    env = {**os.environ, "CARTWIRE_HOME": str(home)}
-    env.pop("CARTWIRE_DATABASE_URL", None)
-    if database_url is not None:
-        env["CARTWIRE_DATABASE_URL"] = database_url
+def cartwire_serve(env: dict[str, str]) -> Iterator[str]:
+    """`cartwire serve` on a free port, run with `env`, until the block ends (then SIGTERM: it
+    stops as it would in production, given 5 s of grace for its runs); its URL once `/health`
+    says ok."""
     port = free_port()
     process = subprocess.Popen(
         [CARTWIRE, "serve", "--port", str(port), "--grace", "5"],
@@ -78,7 +75,18 @@ def served(home: Path, database_url: str | None = None) -> Iterator[Served]:
 
     try:
         wait_for(healthy, 60, "cartwire serve")
-        yield Served(home, url, env)
+        yield url
     finally:
         process.terminate()
         process.wait(60)
+
+
+@contextmanager
+def served(home: Path, database_url: str | None = None) -> Iterator[Served]:
+    """`cartwire serve` in `home` (and `database_url`, else the home's SQLite) until the block
+    ends."""
+    env = env_for(home)
+    if database_url is not None:
+        env["CARTWIRE_DATABASE_URL"] = database_url
+    with cartwire_serve(env) as url:
+        yield Served(home, url, env)

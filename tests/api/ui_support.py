@@ -13,8 +13,8 @@ from pathlib import Path
 
 import httpx
 
-from cartwire.sandbox.processes import free_port
-from tests.flows.triggers_support import Process, wait_for
+from tests.api.served import cartwire_serve
+from tests.flows.triggers_support import env_for
 from tests.support import run_cli
 
 PASSWORD = "correct horse battery"  # long enough for the 12-character rule
@@ -38,25 +38,11 @@ def serving(home: Path, users: dict[str, str]) -> Iterator[Server]:
     """`cartwire serve` on a free port in `home`, up (GET /health 200) before `users` (name:
     role) are added, so its first login page is the one a new install shows."""
     home.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    process = Process(home, "serve", "--port", str(port))
-    url = f"http://127.0.0.1:{port}"
-
-    def healthy() -> bool:
-        try:
-            return httpx.get(f"{url}/health", timeout=2).status_code == 200
-        except httpx.TransportError:
-            assert process.popen.poll() is None, process.stderr()
-            return False
-
-    try:
-        wait_for(healthy, 60, "cartwire serve")
+    with cartwire_serve(env_for(home)) as url:
         first = httpx.get(f"{url}/login", timeout=10).text
         for name, role in users.items():
             add_user(home, name, role)
         yield Server(home, url, first)
-    finally:
-        process.stop()
 
 
 def csrf_field(html: str) -> str:
