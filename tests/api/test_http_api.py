@@ -112,6 +112,10 @@ def test_bad_fields_are_named_one_by_one(server: Served, cl: Sandbox) -> None:
     assert "name" in {e["field"] for e in body["errors"]}
     missing = server.call("POST", "/api/v1/instances", json={"connector": COMMERCELAYER})
     assert [e["field"] for e in _problem(missing, 422)["errors"]] == ["name"]
+    key = server.call("POST", "/api/v1/apikeys", json={"name": "bad name!", "role": "user"})
+    body = _problem(key, 422)
+    assert body["detail"].startswith("name: must be 1 to 64 letters")
+    assert [(e["field"], e["rule"]) for e in body["errors"]] == [("name", "invalid")]
 
 
 def test_an_instance_is_added_read_masked_tested_changed_and_deleted(
@@ -241,6 +245,12 @@ def test_a_payload_run_processes_the_records_given(
     assert started.status_code == 202, started.text
     run = _finished(server, started.json()["id"])
     assert (run["trigger"], run["counts"]["read"], run["counts"]["created"]) == ("payload", 2, 2)
+    limited = server.call(
+        "POST",
+        "/api/v1/flows/api-payload/runs",
+        json={"source": "ct", "destination": "cl", "records": records, "limit": 1},
+    )
+    assert [e["field"] for e in _problem(limited, 422)["errors"]] == ["limit"]
 
 
 def test_unknown_runs_and_routes_answer_problems(server: Served) -> None:

@@ -87,8 +87,10 @@ def _validation(exc: RequestValidationError) -> JSONResponse:
     return problem_response(422, detail, found)
 
 
-def _invalid_fields(exc: errors.InvalidFields) -> JSONResponse:
-    found = [FieldError(field=p.key, rule="invalid", message=p.message) for p in exc.problems]
+def _refused(exc: errors.InputRefused) -> JSONResponse:
+    """Input a service refused (an instance's fields, a name or role, a run query): each field
+    at fault in `errors`, its rule as the message."""
+    found = [FieldError(field=field, rule="invalid", message=rule) for field, rule in exc.refused]
     return problem_response(422, str(exc), found)
 
 
@@ -114,7 +116,7 @@ def _status(status: int) -> Callable[[Exception], JSONResponse]:
 
 # The handler of the nearest class in an error's MRO answers it (Starlette looks them up so).
 _STATUSES: dict[type[Exception], Callable[[Any], JSONResponse]] = {
-    errors.InvalidFields: _invalid_fields,
+    errors.InputRefused: _refused,
     errors.FlowInvalid: _flow_invalid,
     errors.CredentialsRejected: _credentials,
     errors.InstanceNotFound: _status(404),
@@ -132,7 +134,7 @@ _STATUSES: dict[type[Exception], Callable[[Any], JSONResponse]] = {
     errors.ApiError: _status(502),
     errors.NoSandbox: _status(409),
     errors.StoreError: _status(503),
-    ValueError: _status(422),  # a service's own check of a value (a filter, a limit)
+    ValueError: _status(422),  # any other check of a value, naming no field
 }
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from cartwire.connectors.schema import AuthMethod, CredentialField, render
+from cartwire.refusals import InputRefused
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -24,10 +25,13 @@ class FieldProblem:
         return f"{self.key} ({self.label}): {self.message}"
 
 
-class InvalidFields(ValueError):
+class InvalidFields(InputRefused):
+    """Every problem of an instance's fields at once, each with the field's key and label."""
+
     def __init__(self, problems: list[FieldProblem]) -> None:
         self.problems = problems
-        super().__init__("; ".join(str(p) for p in problems))
+        message = "; ".join(str(p) for p in problems)
+        super().__init__(message, [(p.key, p.message) for p in problems])
 
 
 def check_name(name: str) -> None:

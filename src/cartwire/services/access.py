@@ -23,6 +23,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import BaseModel
 
 from cartwire.instances.validation import NAME_PATTERN
+from cartwire.refusals import FieldRefused
 from cartwire.store import NameTaken, Store
 from cartwire.store.api_keys import ApiKeyRecord
 from cartwire.store.users import UserRecord
@@ -122,13 +123,8 @@ class SessionGrant(BaseModel):
     user: UserView
 
 
-class AccessRefused(ValueError):
+class AccessRefused(FieldRefused):
     """Input that cannot be stored or acted on: which field, and the rule it broke."""
-
-    def __init__(self, field: str, rule: str) -> None:
-        super().__init__(f"{field}: {rule}")
-        self.field = field
-        self.rule = rule
 
 
 class LoginFailed(Exception):

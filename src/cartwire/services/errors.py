@@ -14,6 +14,7 @@ from cartwire.http.errors import ApiError
 from cartwire.http.paging import IncompleteRead
 from cartwire.instances import CredentialsRejected, FieldProblem, InstanceInUse, InvalidFields
 from cartwire.instances.sandboxes import NoSandbox
+from cartwire.refusals import FieldRefused, InputRefused
 from cartwire.services.access import AccessRefused, LoginFailed
 from cartwire.services.dispatch import NoBroker, QueueUnavailable
 from cartwire.services.flows import FlowInUse
@@ -35,11 +36,13 @@ __all__ = [
     "ConnectorError",
     "CredentialsRejected",
     "FieldProblem",
+    "FieldRefused",
     "FlowError",
     "FlowInUse",
     "FlowInvalid",
     "FlowNotFound",
     "IncompleteRead",
+    "InputRefused",
     "InstanceExists",
     "InstanceInUse",
     "InstanceNotFound",

@@ -12,6 +12,7 @@ not have started.
 from typing import Any
 
 from cartwire.flows.catalog import find_by_name
+from cartwire.refusals import FieldRefused
 from cartwire.services.dispatch import Dispatcher, dispatcher_for
 from cartwire.services.flows import instances_for
 from cartwire.services.runs import RunView
@@ -45,12 +46,13 @@ class RunStarter:
         if records is not None:
             for option, given in (("full", full), ("limit", limit is not None)):
                 if given:
-                    raise ValueError(
-                        f"{option}: applies to reading the source, and a run of given records "
-                        f"reads none; give records or {option}, not both"
+                    raise FieldRefused(
+                        option,
+                        "applies to reading the source, and a run of given records reads none; "
+                        f"give records or {option}, not both",
                     )
         if limit is not None and limit < 1:
-            raise ValueError(f"limit: expected a whole number >= 1, got {limit}")
+            raise FieldRefused("limit", f"expected a whole number >= 1, got {limit}")
         flow_file = find_by_name(flow)
         source, destination = instances_for(self._store, flow_file.flow.name, source, destination)
         run_id = self._dispatcher.start(

@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel, field_validator
 from cartwire.flows import preview
 from cartwire.flows.progress import Progress
 from cartwire.flows.runner import FlowRunner
+from cartwire.refusals import FieldRefused
 from cartwire.services.clients import opener
 from cartwire.store import Store
 from cartwire.store.planned_writes import PlannedWrite
@@ -24,13 +25,8 @@ MOST_LINES = 1000  # log lines a page of `log_page` may hold
 MOST_PER_FLOW = 100  # runs `last_runs` may give of each flow
 
 
-class QueryRefused(ValueError):
+class QueryRefused(FieldRefused):
     """A query the store cannot answer as asked: which field, and the rule it broke."""
-
-    def __init__(self, field: str, rule: str) -> None:
-        super().__init__(f"{field}: {rule}")
-        self.field = field
-        self.rule = rule
 
 
 def _one_of(field: str, value: str, allowed: Sequence[str]) -> str:
