@@ -6,19 +6,16 @@ to tell keys apart.
 """
 
 import sys
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from cartwire.cli.common import (
-    FAILED,
-    USAGE,
-    Handlers,
     JsonOption,
     emit_json,
     errors_as_messages,
-    fail,
+    input_errors,
+    iso,
     out,
     services,
     timestamp,
@@ -35,35 +32,14 @@ ROLE_HELP = "admin, manager, user or read-only."
 RoleOption = Annotated[str, typer.Option("--role", help=ROLE_HELP)]
 
 
-def handlers(labels: dict[str, str]) -> Callable[[], Handlers]:
-    """The errors of the access commands, an input's field named as the command spells it
-    (`labels`: the service's field → the option, e.g. role → --role)."""
-
-    def refused(exc: Exception) -> typer.Exit:
-        from cartwire.services.errors import AccessRefused
-
-        assert isinstance(exc, AccessRefused)
-        return fail(f"{labels.get(exc.field, exc.field)}: {exc.rule}", USAGE)
-
-    def made() -> Handlers:
-        from cartwire.services import errors
-
-        return {
-            errors.AccessRefused: refused,
-            errors.StoreError: lambda exc: fail(str(exc), FAILED),
-        }
-
-    return made
-
-
 def describe(view: "ApiKeyView") -> dict[str, Any]:
     return {
         "name": view.name,
         "role": view.role,
         "prefix": view.prefix,
-        "created_at": view.created_at.isoformat(),
-        "last_used_at": view.last_used_at.isoformat() if view.last_used_at else None,
-        "revoked_at": view.revoked_at.isoformat() if view.revoked_at else None,
+        "created_at": iso(view.created_at),
+        "last_used_at": iso(view.last_used_at),
+        "revoked_at": iso(view.revoked_at),
     }
 
 
@@ -74,7 +50,8 @@ def create(
     as_json: JsonOption = False,
 ) -> None:
     """Make a key and print it ONCE (stdout); only its digest is stored."""
-    with errors_as_messages(handlers({"name": "--name", "role": "--role"})), services() as service:
+    options = {"name": "--name", "role": "--role"}
+    with errors_as_messages(input_errors(options)), services() as service:
         created = service.access.create_key(name, role)
     register_secret(created.key)
     view = created.api_key
@@ -85,7 +62,7 @@ def create(
                 "role": view.role,
                 "prefix": view.prefix,
                 "key": created.key,
-                "created_at": view.created_at.isoformat(),
+                "created_at": iso(view.created_at),
             }
         )
     else:
@@ -110,7 +87,7 @@ KEY_COLUMNS = (
 @app.command("list")
 def list_(as_json: JsonOption = False, wide: WideOption = False) -> None:
     """Every key, revoked ones included (the keys themselves are never shown)."""
-    with errors_as_messages(handlers({})), services() as service:
+    with errors_as_messages(input_errors()), services() as service:
         keys = service.access.keys()
     if as_json:
         emit_json([describe(key) for key in keys])
@@ -134,7 +111,7 @@ def revoke(
     name: Annotated[str, typer.Argument(help="The key's name.")], as_json: JsonOption = False
 ) -> None:
     """Refuse the key from now on; it stays listed, with its name taken."""
-    with errors_as_messages(handlers({})), services() as service:
+    with errors_as_messages(input_errors()), services() as service:
         view = service.access.revoke(name)
     if as_json:
         emit_json(describe(view))

@@ -3,7 +3,7 @@ and a non-zero exit instead of a traceback (which could quote a secret)."""
 
 import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
@@ -37,6 +37,11 @@ def clock(seconds: float) -> str:
 def timestamp(moment: datetime | None) -> str:
     """A time in a table: to the second, UTC as stored; blank for none."""
     return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else ""
+
+
+def iso(moment: datetime | None) -> str | None:
+    """A time in a JSON document: ISO 8601 as stored (UTC); null for none."""
+    return moment.isoformat() if moment else None
 
 
 def fail(message: str, code: int = FAILED) -> typer.Exit:
@@ -84,6 +89,30 @@ def errors_as_messages(handlers: Callable[[], Handlers]) -> Iterator[None]:
             if isinstance(exc, kind):
                 raise handle(exc) from None
         raise
+
+
+def input_errors(labels: Mapping[str, str] | None = None) -> Callable[[], Handlers]:
+    """The errors of a command that hands what it was given to a service to check: input the
+    service refuses (`InputRefused`) is a usage error naming each field as the command spells
+    it (`labels`: the service's field → the option, e.g. role → --role; unnamed ones as the
+    service names them); a store that cannot be read fails the command."""
+
+    def refused(exc: Exception) -> typer.Exit:
+        from cartwire.services.errors import InputRefused
+
+        assert isinstance(exc, InputRefused)
+        named = (f"{(labels or {}).get(field, field)}: {rule}" for field, rule in exc.refused)
+        return fail("; ".join(named), USAGE)
+
+    def made() -> Handlers:
+        from cartwire.services import errors
+
+        return {
+            errors.InputRefused: refused,
+            errors.StoreError: lambda exc: fail(str(exc), FAILED),
+        }
+
+    return made
 
 
 def services() -> "Services":

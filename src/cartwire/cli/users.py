@@ -9,13 +9,15 @@ from typing import Annotated
 
 import typer
 
-from cartwire.cli.apikeys import RoleOption, handlers
+from cartwire.cli.apikeys import RoleOption
 from cartwire.cli.common import (
     USAGE,
     JsonOption,
     emit_json,
     errors_as_messages,
     fail,
+    input_errors,
+    iso,
     out,
     services,
     timestamp,
@@ -41,7 +43,7 @@ def _password() -> str:
 @app.command()
 def add(name: NameArgument, role: RoleOption) -> None:
     """Add a user; the password is asked twice (hidden), or read from stdin's first line."""
-    with errors_as_messages(handlers({"role": "--role"})):
+    with errors_as_messages(input_errors({"role": "--role"})):
         from cartwire.services.access import check_name, parse_role
 
         check_name(name)  # before asking for a password the command would then refuse
@@ -56,7 +58,7 @@ def add(name: NameArgument, role: RoleOption) -> None:
 @app.command("list")
 def list_(as_json: JsonOption = False, wide: WideOption = False) -> None:
     """Every user with their role."""
-    with errors_as_messages(handlers({})), services() as service:
+    with errors_as_messages(input_errors()), services() as service:
         users = service.access.users()
     if as_json:
         emit_json(
@@ -64,7 +66,7 @@ def list_(as_json: JsonOption = False, wide: WideOption = False) -> None:
                 {
                     "name": user.name,
                     "role": user.role,
-                    "created_at": user.created_at.isoformat(),
+                    "created_at": iso(user.created_at),
                     "disabled": user.disabled,
                 }
                 for user in users
@@ -89,6 +91,6 @@ def list_(as_json: JsonOption = False, wide: WideOption = False) -> None:
 @app.command()
 def remove(name: NameArgument) -> None:
     """Remove a user; their web UI sessions end with them."""
-    with errors_as_messages(handlers({})), services() as service:
+    with errors_as_messages(input_errors()), services() as service:
         service.access.remove_user(name)
     out.print(f"removed user {name}; their sessions have ended", markup=False)
