@@ -2,11 +2,12 @@
 receiver, `/health` and `/metrics`, over one `Services`.
 
 The app holds the store for its lifetime; the runs it starts (run now, resume, retry, webhook
-deliveries) run in threads of this process and, on shutdown, get `grace` seconds to finish
-their page before the process goes (a run cut off is left resumable). On startup the webhook
-runs a dead server left unfinished are resumed.
+deliveries) run in threads of this process and, on shutdown, get `grace` seconds in all to
+finish their page before the process goes (a run cut off is left resumable). On startup the
+webhook runs a dead server left unfinished are resumed.
 """
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
@@ -49,9 +50,10 @@ def create_app(store: "Store | None" = None, *, grace: float = 30.0) -> FastAPI:
             await run_in_threadpool(intake.start)
             try:
                 yield
-            finally:
+            finally:  # one deadline for both: `grace` in all, not `grace` each
+                deadline = time.monotonic() + grace
                 await run_in_threadpool(services.starter.join, grace)
-                await run_in_threadpool(intake.stop, grace)
+                await run_in_threadpool(intake.stop, max(0.0, deadline - time.monotonic()))
 
     app = FastAPI(
         title="cartwire",

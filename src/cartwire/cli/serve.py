@@ -14,7 +14,7 @@ from cartwire.cli.common import FAILED, errors_as_messages, fail, services
 
 HostOption = Annotated[str, typer.Option(help="Interface to listen on.")]
 GraceOption = Annotated[
-    float, typer.Option(min=0, help="On shutdown, seconds to let runs finish their page.")
+    float, typer.Option(min=0, help="On shutdown, seconds in all to let runs finish their page.")
 ]
 
 
