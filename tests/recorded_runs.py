@@ -20,10 +20,10 @@ def record_run(
     status: str | None = "succeeded",
     counts: dict[str, int] | None = None,
     dry_run: bool = False,
-    owner: str = ELSEWHERE,
+    owner: str | None = ELSEWHERE,
 ) -> Run:
-    """A run started by `owner`, its `counts` committed as one page, then ended with `status`
-    (None: left running)."""
+    """A run started by `owner` (None: queued for the workers), its `counts` committed as one
+    page, then ended with `status` (None: left as it is)."""
     run = runs.start(
         flow=flow,
         version=1,

@@ -14,23 +14,14 @@ from cartwire.procinfo import owner_token
 from cartwire.store import Store
 from cartwire.store.runs import LeaseLost, PageProgress, Run, SliceRefused
 from tests.flows.triggers_support import wait_for
+from tests.recorded_runs import record_run
 
 ALIVE = owner_token(os.getpid())  # this test process: a holder that is alive
 DEAD = f"{socket.gethostname()}:999999999:0"  # no such process: a worker that was lost
 
 
 def _queued(store: Store, flow: str = "f") -> Run:
-    return store.runs.start(
-        flow=flow,
-        version=1,
-        text="",
-        trigger="manual",
-        source="a",
-        destination="b",
-        full=False,
-        dry_run=False,
-        owner=None,
-    )
+    return record_run(store.runs, flow, status=None, owner=None)
 
 
 def _page(read: int) -> PageProgress:
