@@ -18,7 +18,8 @@ from cartwire.store.planned_writes import PlannedWrite
 from cartwire.store.run_history import RunQuery
 from cartwire.store.run_logs import LEVELS
 from cartwire.store.run_logs import LogLine as StoredLine
-from cartwire.store.runs import STATUSES, Run
+from cartwire.store.runs import STATUSES as STATUSES  # the shells offer them as filters
+from cartwire.store.runs import Run
 
 MOST_RUNS = 500  # runs a page of `find` may hold
 MOST_LINES = 1000  # log lines a page of `log_page` may hold

@@ -20,7 +20,8 @@ router = APIRouter()
 def flows(request: Request, principal: Annotated[Principal, Depends(viewer)]) -> HTMLResponse:
     flows_, runs = services(request).flows, services(request).runs
     found = flows_.all()
-    last = {flow.name: list(reversed(runs.all(flow.name, LAST_RUNS))) for flow in found}
+    newest = runs.last_runs([flow.name for flow in found], LAST_RUNS)
+    last = {name: list(reversed(those)) for name, those in newest.items()}  # oldest pip first
     upcoming = {flow.name: flows_.next_run(flow.name) for flow in found}
     return render(
         request, "flows.html", principal, title="Flows", flows=found, last=last, upcoming=upcoming

@@ -5,62 +5,109 @@ counts fragment is sent again every `POLL` seconds, and the stream ends once the
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import ValidationError
 from sse_starlette import EventSourceResponse
 
 from cartwire.api.security import services
 from cartwire.api.ui.pages import allowed, render, templates, viewer
 from cartwire.services.access import Permission, Principal
-from cartwire.services.runs import RunView
+from cartwire.services.errors import FlowError, RunBusy, RunNotFound
+from cartwire.services.runs import STATUSES, QueryRefused, RunFilter, RunView
 
-STATUSES = (
-    "queued",
-    "running",
-    "succeeded",
-    "partially succeeded",
-    "failed",
-    "stopped",
-    "interrupted",
-)
 LIVE = ("queued", "running")
 RESUMABLE = ("stopped", "interrupted", "failed")
-HISTORY = 200  # runs listed at most (newest first)
+PAGE = 50  # runs per page of the history
+LOG_PAGE = 100  # log lines per page of a run's log
 POLL = 1.0  # seconds between two progress updates of a live run
+TRIGGERS = ("manual", "api", "payload", "schedule", "webhook")  # offered; any other is accepted
 
 router = APIRouter()
+
+
+def _moment(field: str, given: str) -> datetime | None:
+    """A date (`2026-12-01`, as a date input sends it) or a date and time; one without a time
+    zone is UTC, the zone the history shows."""
+    if not given:
+        return None
+    try:
+        moment = datetime.fromisoformat(given)
+    except ValueError:
+        raise QueryRefused(
+            field, f"expected a date (YYYY-MM-DD) or a date and time, got {given!r}"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class HistoryQuery:
+    """The history's filters as the query string carries them, so a filtered view is a link."""
+
+    flow: str = ""
+    instance: str = ""
+    status: str = ""
+    trigger: str = ""
+    since: str = ""
+    until: str = ""
+
+    def filter(self) -> RunFilter:
+        try:
+            return RunFilter(
+                flow=self.flow or None,
+                instance=self.instance or None,
+                status=self.status or None,
+                trigger=self.trigger or None,
+                since=_moment("since", self.since),
+                until=_moment("until", self.until),
+            )
+        except ValidationError as exc:  # the status validator's QueryRefused, wrapped
+            error = exc.errors()[0]
+            raise QueryRefused(".".join(map(str, error["loc"])), error["msg"]) from None
+
+    def link(self, offset: int) -> str:
+        given = {key: value for key, value in asdict(self).items() if value}
+        return "/runs?" + urlencode({**given, "offset": offset} if offset else given)
 
 
 @router.get("/runs", response_class=HTMLResponse)
 def history(
     request: Request,
     principal: Annotated[Principal, Depends(viewer)],
-    flow: str = "",
-    status: str = "",
+    query: Annotated[HistoryQuery, Depends()],
+    offset: int = 0,
 ) -> HTMLResponse:
-    found = services(request).runs.all(flow or None, HISTORY)
-    if status:
-        found = [run for run in found if run.status == status]
-    flows = [summary.name for summary in services(request).flows.all()]
+    service = services(request)
+    refused, page = None, None
+    try:
+        page = service.runs.find(query.filter(), limit=PAGE, offset=max(offset, 0))
+    except QueryRefused as exc:
+        refused = exc
     return render(
         request,
         "runs.html",
         principal,
+        status_code=422 if refused else 200,
         title="Runs",
-        runs=found,
-        flows=flows,
+        page=page,
+        refused=refused,
+        query=query,
+        newer=query.link(max(offset - PAGE, 0)) if page and page.offset else None,
+        older=query.link(offset + PAGE) if page and page.offset + PAGE < page.total else None,
+        flows=[summary.name for summary in service.flows.all()],
+        instances=[view.name for view in service.instances.all()],
         statuses=STATUSES,
-        flow=flow,
-        status=status,
+        triggers=TRIGGERS,
     )
 
 
 def _run(request: Request, run_id: int) -> RunView:
-    from cartwire.services.errors import RunNotFound
-
     try:
         return services(request).runs.get(run_id)
     except RunNotFound as exc:
@@ -73,11 +120,14 @@ def detail(
     run_id: int,
     principal: Annotated[Principal, Depends(viewer)],
     errors: bool = False,
+    before: int | None = None,
 ) -> HTMLResponse:
-    """`?errors=true`: only the log's error lines."""
+    """`?errors=true`: only the log's error lines; `?before=N`: the log's page before line N
+    (the page shows the newest lines first-read from the end, as `runs logs` does)."""
     run = _run(request, run_id)
     runs = services(request).runs
-    logs = runs.logs(run_id)
+    logs = runs.log_page(run_id, errors_only=errors, before=before, limit=LOG_PAGE)
+    here = {"errors": "true"} if errors else {}
     return render(
         request,
         "run.html",
@@ -86,7 +136,11 @@ def detail(
         run=run,
         live=run.status in LIVE,
         resumable=run.status in RESUMABLE,
-        logs=[line for line in logs if line.level == "error"] if errors else logs,
+        logs=logs,
+        older=f"/runs/{run_id}?{urlencode({**here, 'before': logs.older})}#log"
+        if logs.older
+        else None,
+        newest=f"/runs/{run_id}?{urlencode(here)}#log" if before else None,
         errors_only=errors,
         failures=runs.failures(run_id),
     )
@@ -117,8 +171,6 @@ async def events(
 
 
 def _act(request: Request, run_id: int, action: str) -> RedirectResponse:
-    from cartwire.services.errors import FlowError, RunBusy
-
     _run(request, run_id)
     try:
         if action == "stop":
