@@ -45,6 +45,9 @@ class Tally:
         at[outcome] = at.get(outcome, 0) + n
 
 
+LOGGED_FAILURES = 20  # failed records of one page that get a log line each
+
+
 @dataclass
 class PageWork:
     """What one page did, until it is committed."""
@@ -55,8 +58,19 @@ class PageWork:
     logs: list[tuple[str, str]] = field(default_factory=list)  # (level, message)
 
     def failed(self, failure: Failure) -> None:
+        """Count and keep the failure, and say so in the run's log at error level (so a log
+        read "errors only" shows why), one line each for the first `LOGGED_FAILURES` of a page:
+        a page of thousands of failures would bury the log, and all are kept regardless."""
         self.tally.add(failure.output, "failed")
         self.failures.append(failure)
+        if len(self.failures) <= LOGGED_FAILURES:
+            code = f" {failure.code}" if failure.code else ""
+            what = f"{failure.output} {failure.key}" if failure.key else failure.output
+            self.logs.append(("error", f"{what} failed:{code} {failure.message}"))
+        elif len(self.failures) == LOGGED_FAILURES + 1:
+            self.logs.append(
+                ("error", "more records of this page failed: the run's failed records list all")
+            )
 
     def plan(self, output: str, record: dict[str, Any], result: WriteResult) -> None:
         """Keep what a dry run would do to `record`: no more than a run stores."""

@@ -60,10 +60,28 @@ class BindingView(BaseModel):
 
 
 class FlowSummary(BaseModel):
+    """A flow as a list shows it: what may start it (`triggers`: "manual", "schedule <cron>",
+    "webhook <kind>"), the connectors it reads and writes (so a shell can offer only fitting
+    instances to bind), and its default binding."""
+
     name: str
     origin: str  # "prebuilt", "user" or the file path
     description: str
+    triggers: list[str]
+    source_connector: str
+    destination_connectors: list[str]  # of its outputs, each once, in the file's order
     binding: BindingView | None
+
+
+def _triggers(flow: Flow) -> list[str]:
+    return [
+        f"schedule {t.schedule}"
+        if t.schedule is not None
+        else f"webhook {t.webhook.kind}"
+        if t.webhook is not None
+        else "manual"
+        for t in flow.triggers
+    ]
 
 
 class FlowDetail(BaseModel):
@@ -151,6 +169,11 @@ class FlowService:
                 name=name,
                 origin=flow_file.origin,
                 description=flow_file.flow.description,
+                triggers=_triggers(flow_file.flow),
+                source_connector=flow_file.flow.source.connector,
+                destination_connectors=list(
+                    dict.fromkeys(out.destination.connector for out in flow_file.flow.outputs)
+                ),
                 binding=BindingView.of(bindings[name]) if name in bindings else None,
             )
             for name, flow_file in flows.items()

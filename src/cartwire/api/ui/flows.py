@@ -1,10 +1,11 @@
-"""`/flows`: every flow with its binding, its last runs as status pips, an enable switch and a
-"Run now" button. Runs started here run in the server's process (the run starter); the person
-is taken to the run's page to watch it."""
+"""`/flows`: every flow with its triggers, its binding (and a form to bind it to instances of
+the connectors it reads and writes), its last runs as status pips, its next scheduled run, an
+enable switch and a "Run now" button. Runs started here run in the server's process (the run
+starter); the person is taken to the run's page to watch it."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from cartwire.api.security import services
@@ -23,8 +24,20 @@ def flows(request: Request, principal: Annotated[Principal, Depends(viewer)]) ->
     newest = runs.last_runs([flow.name for flow in found], LAST_RUNS)
     last = {name: list(reversed(those)) for name, those in newest.items()}  # oldest pip first
     upcoming = {flow.name: flows_.next_run(flow.name) for flow in found}
+    instances = services(request).instances.all()
+    by_connector = {
+        connector: [view.name for view in instances if view.connector == connector]
+        for connector in {view.connector for view in instances}
+    }
     return render(
-        request, "flows.html", principal, title="Flows", flows=found, last=last, upcoming=upcoming
+        request,
+        "flows.html",
+        principal,
+        title="Flows",
+        flows=found,
+        last=last,
+        upcoming=upcoming,
+        by_connector=by_connector,
     )
 
 
@@ -43,6 +56,24 @@ def enable(
 
     try:
         services(request).flows.enable(name)
+    except (FlowError, InstanceNotFound) as exc:
+        raise _refused(exc) from None
+    return RedirectResponse("/flows", status_code=303)
+
+
+@router.post("/flows/{name}/bind")
+def bind(
+    request: Request,
+    name: str,
+    source: Annotated[str, Form()],
+    destination: Annotated[str, Form()],
+    _who: Annotated[Principal, Depends(allowed(Permission.MANAGE))],
+) -> RedirectResponse:
+    """Bind the flow to these instances (enabled), as `flows enable NAME --source --destination`."""
+    from cartwire.services.errors import FlowError, InstanceNotFound
+
+    try:
+        services(request).flows.enable(name, source, destination)
     except (FlowError, InstanceNotFound) as exc:
         raise _refused(exc) from None
     return RedirectResponse("/flows", status_code=303)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
@@ -20,7 +20,7 @@ from cartwire.api.security import services
 from cartwire.api.ui.pages import allowed, render, templates, viewer
 from cartwire.services.access import Permission, Principal
 from cartwire.services.errors import FlowError, RunBusy, RunNotFound
-from cartwire.services.runs import STATUSES, QueryRefused, RunFilter, RunView
+from cartwire.services.runs import MOST_LINES, STATUSES, QueryRefused, RunFilter, RunView
 
 LIVE = ("queued", "running")
 RESUMABLE = ("stopped", "interrupted", "failed")
@@ -121,13 +121,17 @@ def detail(
     principal: Annotated[Principal, Depends(viewer)],
     errors: bool = False,
     before: int | None = None,
+    lines: Annotated[int, Query(ge=1, le=MOST_LINES)] = LOG_PAGE,
 ) -> HTMLResponse:
-    """`?errors=true`: only the log's error lines; `?before=N`: the log's page before line N
-    (the page shows the newest lines first-read from the end, as `runs logs` does)."""
+    """The log is paged from its end, as `runs logs` pages it: `?before=N` the `lines` lines
+    before line N; `?errors=true` only its error lines."""
     run = _run(request, run_id)
     runs = services(request).runs
-    logs = runs.log_page(run_id, errors_only=errors, before=before, limit=LOG_PAGE)
-    here = {"errors": "true"} if errors else {}
+    logs = runs.log_page(run_id, errors_only=errors, before=before, limit=lines)
+    here = {
+        **({"errors": "true"} if errors else {}),
+        **({"lines": str(lines)} if lines != LOG_PAGE else {}),
+    }
     return render(
         request,
         "run.html",
