@@ -19,7 +19,7 @@ from cartwire.sandbox.manager import Sandbox
 from cartwire.sandbox.seed import seed
 from tests.api.browser import screenshot
 from tests.api.test_ui_pages import log_in
-from tests.api.ui_support import Server, serving
+from tests.api.ui_support import PASSWORD, Server, serving
 from tests.flows.triggers_support import wait_for
 from tests.sandbox_instances import fields
 
@@ -103,6 +103,8 @@ def test_both_instances_added_the_product_flow_run_watched_and_its_failure_retri
     expect(page.locator("#failures tbody tr")).to_have_count(1)
     expect(page.locator("#failures tbody tr")).to_contain_text("prices")
     expect(page.locator("#count-failed")).to_have_text("1")
+    expect(page.locator("#failure-kind")).to_have_attribute("data-kind", "data")
+    expect(page.locator("#failures .kind")).to_have_text("data")
     expect(page.locator("#step-prices")).to_be_visible()
     expect(page.locator("#cursor-after")).to_have_text("none")
     created = int(page.locator("#count-created").inner_text())
@@ -161,3 +163,11 @@ def test_both_instances_added_the_product_flow_run_watched_and_its_failure_retri
     expect(page.locator("#runs-ok")).to_have_text("2")
     expect(page.locator("#records-moved")).to_have_text(str(skus + prices + 1))
     expect(page.locator("#failing")).to_have_count(0)
+
+    secrets = [fields(ct)["client_secret"], wrong["client_secret"], fields(cl)["client_secret"]]
+    logs = [path for path in (server.home / "logs").rglob("*") if path.is_file()]
+    assert logs, "the server writes its log under $CARTWIRE_HOME/logs"
+    for path in [*logs, *server.home.glob("cartwire.db*")]:
+        written = path.read_bytes()
+        for secret in [*secrets, PASSWORD]:
+            assert secret.encode() not in written, f"a secret in clear in {path}"

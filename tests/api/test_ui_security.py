@@ -75,6 +75,23 @@ def test_the_session_cookie_is_httponly_and_samesite_lax(server: Server) -> None
     assert "secure" not in cookie  # served over http here
 
 
+def test_the_session_cookie_is_secure_behind_a_tls_proxy(server: Server) -> None:
+    """A proxy on this machine that terminated TLS says so (X-Forwarded-Proto, trusted from
+    loopback as uvicorn's proxy headers are): the browser then sends the cookie over https only."""
+    behind_tls = {"X-Forwarded-Proto": "https"}
+    with httpx.Client(base_url=server.url, headers=behind_tls) as client:
+        token = csrf_field(client.get("/login").text)
+        answer = client.post(
+            "/login", data={"name": "admin", "password": PASSWORD, "csrf_token": token}
+        )
+    assert answer.status_code == 303
+    cookies = [value.lower() for key, value in answer.headers.multi_items() if key == "set-cookie"]
+    session = [cookie for cookie in cookies if cookie.startswith("cartwire_session=")]
+    assert session, cookies
+    assert "; secure" in session[0]
+    assert answer.headers["location"].startswith(("/", "https://")), "never sent back to http"
+
+
 def test_a_form_post_without_its_csrf_token_is_refused(server: Server) -> None:
     with signed_in(server, "admin") as admin:
         form = {"connector": "commercetools", "name": "nocsrf", "field.client_id": "x"}

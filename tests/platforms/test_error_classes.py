@@ -20,5 +20,24 @@ def test_a_refused_record_is_not_tried_again(name: str, code: str) -> None:
     assert registry().get(ERROR_CLASSIFIER, name)(code) == "permanent"
 
 
+@pytest.mark.parametrize("name", CLASSIFIERS)
+@pytest.mark.parametrize("code", ["401", "403"])
+def test_a_bare_access_status_is_the_setups_to_fix(name: str, code: str) -> None:
+    assert registry().get(ERROR_CLASSIFIER, name)(code) == "configuration"
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("commercelayer", "FORBIDDEN"),
+        ("commercelayer", "INVALID_TOKEN"),
+        ("commercetools", "insufficient_scope"),
+        ("commercetools", "invalid_token"),
+    ],
+)
+def test_a_platforms_access_code_is_the_setups_to_fix(name: str, code: str) -> None:
+    assert registry().get(ERROR_CLASSIFIER, name)(code) == "configuration"
+
+
 def test_every_platform_has_a_classifier() -> None:
     assert {"http_status", "commercetools", "commercelayer"} <= set(CLASSIFIERS)

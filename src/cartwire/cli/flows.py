@@ -53,6 +53,8 @@ def handlers() -> dict[type[Exception], Callable[[Exception], typer.Exit]]:
         errors.InstanceNotFound: lambda exc: fail(str(exc), USAGE),
         errors.StoreError: lambda exc: fail(str(exc), FAILED),
         errors.ApiError: lambda exc: fail(str(exc), FAILED),
+        errors.AuthError: lambda exc: fail(str(exc), FAILED),
+        errors.IncompleteRead: lambda exc: fail(str(exc), FAILED),
     }
 
 
@@ -72,6 +74,8 @@ def run_document(run: "RunView") -> dict[str, Any]:
         "ended_at": run.ended_at.isoformat() if run.ended_at else None,
         "duration_s": round(run.duration.total_seconds(), 3) if run.duration else None,
         "error": run.error,
+        "failure_kind": run.failure_kind,
+        "retryable": run.retryable,
     }
 
 
@@ -83,6 +87,8 @@ def summary(run: "RunView") -> dict[str, Any]:
         **{key: run.counts.get(key, 0) for key in COUNT_KEYS},
         "dry_run": run.dry_run,
         "limit": run.limit,
+        "failure_kind": run.failure_kind,
+        "retryable": run.retryable,
     }
 
 
@@ -122,6 +128,8 @@ def _print_run(
     out.print(f"run {run.id} [{colour}]{run.status}[/{colour}]{what}: {counts}")
     if run.error:
         out.print(f"error: {run.error}", soft_wrap=True, markup=False)
+    if run.failure_kind:
+        out.print(f"failure: {run.failure_kind}: {run.failure_advice}", soft_wrap=True)
     groups = service.runs.failure_groups(run.id) if run.counts.get("failed") else []
     for group in groups if every_reason else groups[:SUMMARY_GROUPS]:
         _print_group(group)

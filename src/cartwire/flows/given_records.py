@@ -12,7 +12,7 @@ from cartwire.flows.lookups import MemoryLookups
 from cartwire.flows.page_processing import PageProcessor, PageWork, page_progress, source_endpoint
 from cartwire.flows.problems import FlowError
 from cartwire.flows.progress import Progress, Reporter
-from cartwire.flows.run_endings import ended_on_error, final_status
+from cartwire.flows.run_endings import ended_on_error, final_status, finished
 from cartwire.flows.schema import READ_STEP, Flow
 from cartwire.http.paging import reads_by_id
 from cartwire.resources.opened_instance import Platform
@@ -103,6 +103,7 @@ class GivenRecords:
                         f"cannot be read again from the source: kept without its {key} (by an "
                         f"older cartwire); run the flow with --full to sync it",
                         failure.record,
+                        "data",
                     )
                 )
         return work
@@ -116,8 +117,7 @@ class GivenRecords:
                 progress_made = page_progress(None, work, done=True)
                 self.store.runs.commit_page(run.id, progress_made, fence=run.lease_token)
                 reporter.page(work.tally.counts, remaining=0)
-            status = final_status(self.store, run.id)
-            return self.store.runs.finish(run.id, status, fence=run.lease_token)
+            return finished(self.store, run, final_status(self.store, run.id))
 
     def check_rereadable(self) -> None:
         """A retry reads the failed records again by id: the source must be able to."""

@@ -25,7 +25,7 @@ from cartwire.flows.lookups import MemoryLookups
 from cartwire.flows.page_processing import PageProcessor, page_progress, source_endpoint
 from cartwire.flows.paths import get as get_path
 from cartwire.flows.progress import Progress, Reporter
-from cartwire.flows.run_endings import ended_on_error, final_status
+from cartwire.flows.run_endings import ended_on_error, final_status, finished
 from cartwire.flows.schema import READ_STEP, Flow
 from cartwire.resources.opened_instance import Platform
 from cartwire.store import Store
@@ -83,7 +83,7 @@ class PageLoop:
                 outcome = self._pages(run, source, destination, reporter, budget)
             if outcome is None:
                 return None
-            return self.store.runs.finish(run.id, outcome, fence=run.lease_token)
+            return finished(self.store, run, outcome)
 
     # -- the cursor --------------------------------------------------------------------------
 

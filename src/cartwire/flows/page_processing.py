@@ -14,6 +14,7 @@ from typing import Any
 from cartwire.connectors import get_connector
 from cartwire.connectors.schema import Endpoint, key_fields
 from cartwire.flows.cursor import Window
+from cartwire.flows.failure_reasons import of_write
 from cartwire.flows.lookups import MemoryLookups
 from cartwire.flows.paths import get as get_path
 from cartwire.flows.preview import planned
@@ -124,11 +125,9 @@ class PageProcessor:
                         work.tally.add(output_name, "skipped")
                     elif isinstance(result, RecordError):
                         kept = self.kept.keep(record)
-                        work.failed(
-                            Failure(
-                                output_name, self._source_key(record), MAPPING, str(result), kept
-                            )
-                        )
+                        key = self._source_key(record)
+                        failure = Failure(output_name, key, MAPPING, str(result), kept, "data")
+                        work.failed(failure)
         for output in self.flow.outputs:  # in file order: e.g. skus before their prices
             pending = batches[output.name]
             size = self.flow.batch_size(output)
@@ -194,7 +193,8 @@ class PageProcessor:
         if result.failed:
             message = result.message or "the destination refused the record"
             kept = self.kept.keep(source_record)
-            work.failed(Failure(output.name, result.key, result.code, message, kept))
+            kind = of_write(result.error_class)
+            work.failed(Failure(output.name, result.key, result.code, message, kept, kind))
         else:
             work.tally.add(output.name, result.outcome)
 

@@ -7,6 +7,7 @@ and reads the same in `runs list`, whether it read pages or was given its record
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from cartwire.flows.failure_reasons import most_common, of_exception
 from cartwire.store import Store
 from cartwire.store.runs import LeaseLost, Run
 
@@ -27,6 +28,13 @@ def final_status(store: Store, run_id: int) -> str:
     return "partially succeeded" if written else "failed"
 
 
+def finished(store: Store, run: Run, status: str) -> Run:
+    """End a run that read (or was given) all it could, under its fencing token: its failure
+    kind, if records failed, is theirs, the most common among them."""
+    kind = most_common(store.run_failures.kinds(run.id))
+    return store.runs.finish(run.id, status, fence=run.lease_token, failure_kind=kind)
+
+
 @contextmanager
 def ended_on_error(store: Store, run: Run) -> Iterator[None]:
     """Record how an exception from the block ended the run, and let it go on; Ctrl-C leaves
@@ -43,7 +51,10 @@ def ended_on_error(store: Store, run: Run) -> Iterator[None]:
             raise RunInterrupted(run.id) from None
         raise
     except BaseException as exc:
-        store.runs.finish(run.id, "failed", error=_describe(exc), fence=run.lease_token)
+        kind = of_exception(exc)
+        store.runs.finish(
+            run.id, "failed", error=_describe(exc), fence=run.lease_token, failure_kind=kind
+        )
         raise
 
 

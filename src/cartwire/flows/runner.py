@@ -21,7 +21,7 @@ from cartwire.flows.page_loop import Budget, PageLoop, Tables
 from cartwire.flows.page_processing import PageProcessor
 from cartwire.flows.problems import FlowError
 from cartwire.flows.progress import Progress
-from cartwire.flows.run_endings import ended_on_error, final_status
+from cartwire.flows.run_endings import ended_on_error, final_status, finished
 from cartwire.flows.schema import Flow
 from cartwire.flows.tables import LookupsMissing, TableState, resolve
 from cartwire.flows.validation import load_flow
@@ -182,8 +182,7 @@ class FlowRunner:
     def _given_page(self, run: Run, work_on: Work, progress: Progress | None) -> Run:
         """The one page of a run of given records, unless it was committed: then it just ends."""
         if run.checkpoint and run.checkpoint.get("done"):
-            status = final_status(self.store, run.id)
-            return self.store.runs.finish(run.id, status, fence=run.lease_token)
+            return finished(self.store, run, final_status(self.store, run.id))
         return self.given.one_page(run, work_on, progress)
 
     def _given_work(self, run: Run, given: list[dict[str, Any]] | None) -> Work | None:

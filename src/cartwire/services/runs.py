@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, field_validator
+from pydantic import AwareDatetime, BaseModel, computed_field, field_validator
 
 from cartwire.flows import preview
+from cartwire.flows.failure_reasons import ADVICE, retryable
 from cartwire.flows.progress import Progress
 from cartwire.flows.runner import FlowRunner
 from cartwire.refusals import FieldRefused
@@ -62,6 +63,19 @@ class RunView(BaseModel):
     retry_of: int | None
     stop_requested: bool
     error: str | None
+    failure_kind: str | None  # configuration, transient, data, conflict or internal
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def retryable(self) -> bool | None:
+        """Whether running it again (or retrying its records) as it is may mend the failure."""
+        return retryable(self.failure_kind)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def failure_advice(self) -> str | None:
+        return ADVICE.get(self.failure_kind or "")
+
     created_at: datetime
     started_at: datetime | None
     ended_at: datetime | None
@@ -139,6 +153,12 @@ class FailureView(BaseModel):
     code: str | None
     message: str
     record: dict[str, Any]
+    kind: str | None  # None for a failure kept before kinds were
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def retryable(self) -> bool | None:
+        return retryable(self.kind)
 
 
 class FailureGroupView(BaseModel):

@@ -228,6 +228,8 @@ class RunRow(Base):
     # takeover raises it; a page committed under an older one is refused).
     slice_no: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     lease_token: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    # Why it failed, by kind (`cartwire.flows.failure_reasons`); None when nothing failed.
+    failure_kind: Mapped[str | None] = mapped_column(String(20))
 
 
 class ActiveRunRow(Base):
@@ -263,6 +265,7 @@ class RunFailureRow(Base):
     key: Mapped[str | None] = mapped_column(String(500))
     code: Mapped[str | None] = mapped_column(String(200))
     message: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str | None] = mapped_column(String(20))  # None: kept before kinds were
     record_enc: Mapped[str] = mapped_column(EncryptedText)
     at: Mapped[datetime]
 

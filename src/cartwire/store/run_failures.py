@@ -28,6 +28,7 @@ class Failure:
     code: str | None
     message: str
     record: dict[str, Any]
+    kind: str | None  # `cartwire.flows.failure_reasons`; None for one kept before kinds were
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,19 @@ class RunFailures:
                 .order_by(RunFailureRow.id)
             ).all()
         return [
-            Failure(r.output, r.key, r.code, r.message, self._record(r.record_enc)) for r in rows
+            Failure(r.output, r.key, r.code, r.message, self._record(r.record_enc), r.kind)
+            for r in rows
         ]
+
+    def kinds(self, run_id: int) -> dict[str, int]:
+        """How many of the run's failures are of each kind (counted by the database)."""
+        with self._sessions.read() as session:
+            rows = session.execute(
+                select(RunFailureRow.kind, func.count())
+                .where(RunFailureRow.run_id == run_id, RunFailureRow.kind.is_not(None))
+                .group_by(RunFailureRow.kind)
+            )
+            return {str(kind): int(n) for kind, n in rows}
 
     def _record(self, token: str) -> dict[str, Any]:
         record: dict[str, Any] = json.loads(self._encryption.decrypt(token, FAILURE_COLUMN, None))
@@ -108,6 +120,7 @@ def keep(
                 key=failure.key,
                 code=failure.code,
                 message=failure.message,
+                kind=failure.kind,
                 record_enc=seal(keyring, failure.record),
                 at=now,
             )

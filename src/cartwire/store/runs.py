@@ -99,6 +99,7 @@ class Run:
     owner: str | None
     stop_requested: bool
     error: str | None
+    failure_kind: str | None  # `cartwire.flows.failure_reasons`: why it failed, by kind
     created_at: datetime
     started_at: datetime | None
     ended_at: datetime | None
@@ -149,6 +150,7 @@ def run_of(row: RunRow) -> Run:
         owner=row.owner,
         stop_requested=row.stop_requested,
         error=row.error,
+        failure_kind=row.failure_kind,
         created_at=row.created_at,
         started_at=row.started_at,
         ended_at=row.ended_at,
@@ -187,9 +189,17 @@ def _fenced(session: Session, run_id: int, fence: int | None) -> RunRow:
     return row
 
 
-def _end(session: Session, row: RunRow, status: str, error: str | None = None) -> None:
-    """End a run: its status, where the cursor now is, the binding's lock given up."""
+def _end(
+    session: Session,
+    row: RunRow,
+    status: str,
+    error: str | None = None,
+    failure_kind: str | None = None,
+) -> None:
+    """End a run: its status (and why it failed), where the cursor now is, the binding's lock
+    given up."""
     row.status, row.error, row.ended_at, row.owner = status, error, _now(), None
+    row.failure_kind = failure_kind
     row.cursor_after = _cursor_of(session, row)
     session.execute(delete(ActiveRunRow).where(ActiveRunRow.run_id == row.id))
 
@@ -338,6 +348,7 @@ class Runs:
         row.lease_token += 1
         row.stop_requested = False
         row.ended_at, row.error, row.cursor_after = None, None, None
+        row.failure_kind = None
         return row
 
     @staticmethod
@@ -428,14 +439,19 @@ class Runs:
             return row.stop_requested
 
     def finish(
-        self, run_id: int, status: str, error: str | None = None, fence: int | None = None
+        self,
+        run_id: int,
+        status: str,
+        error: str | None = None,
+        fence: int | None = None,
+        failure_kind: str | None = None,
     ) -> Run:
         """End a run, keeping where the cursor now is (moved by it or not). One that cannot be
         resumed any more lets its given records go. With `fence`, only while that is still the
         run's fencing token (else LeaseLost)."""
         with self._sessions.write() as session:
             row = _fenced(session, run_id, fence)
-            _end(session, row, status, error)
+            _end(session, row, status, error, failure_kind)
             if status not in RESUMABLE:
                 session.execute(delete(RunInputRow).where(RunInputRow.run_id == run_id))
             session.flush()

@@ -5,6 +5,8 @@ from cartwire.resources.failures import ErrorClass, by_http_status
 # The platform was busy (or never answered): nothing was wrong with the record.
 _TRANSIENT = frozenset({"General", "OverCapacity", "PendingOperation"})
 CONCURRENT_MODIFICATION = "ConcurrentModification"  # a 409: someone else wrote in between
+# OAuth error codes on an API call: the token's scopes do not cover it.
+_NO_ACCESS = frozenset({"invalid_token", "insufficient_scope"})
 
 
 def classify(code: str | None) -> ErrorClass:
@@ -13,4 +15,6 @@ def classify(code: str | None) -> ErrorClass:
         return "transient"
     if code == CONCURRENT_MODIFICATION:
         return "conflict"
+    if code in _NO_ACCESS:
+        return "configuration"
     return by_http_status(code) if code.isdigit() else "permanent"
