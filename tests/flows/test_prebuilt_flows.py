@@ -13,7 +13,7 @@ from tests.recorded_runs import held_run
 from tests.support import run_cli
 
 SUMMARY_KEYS = {"run_id", "status", "read", "created", "updated", "unchanged", "skipped", "failed"}
-SUMMARY_KEYS |= {"dry_run", "limit"}
+SUMMARY_KEYS |= {"dry_run", "limit", "failure_kind", "retryable"}
 
 
 def test_all_prebuilt_flows_then_nothing_to_do(world: World) -> None:

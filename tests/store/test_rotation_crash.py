@@ -52,7 +52,7 @@ def _populate(url: str, count: int) -> list[str]:
             owner="host:1:1",
             inputs=[{"id": name} for name in names],
         )
-        failures = [Failure("out", name, None, "refused", {"id": name}) for name in names]
+        failures = [Failure("out", name, None, "refused", {"id": name}, "data") for name in names]
         runs.commit_page(run.id, PageProgress(checkpoint=None, failures=failures))
     return names
 

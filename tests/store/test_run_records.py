@@ -51,7 +51,7 @@ def _failed_run(runs: Runs, name: str = "flow") -> int:
         owner="host:1:1",
         inputs=[_record(1), _record(2)],
     )
-    failure = Failure("customers", "cust-0", "FORBIDDEN", "refused", _record())
+    failure = Failure("customers", "cust-0", "FORBIDDEN", "refused", _record(), "configuration")
     runs.commit_page(
         run.id, PageProgress(checkpoint=None, counts={"failed": 1}, failures=[failure])
     )
