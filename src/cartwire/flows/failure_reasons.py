@@ -69,6 +69,12 @@ def of_exception(exc: BaseException) -> Kind:
     return "internal"
 
 
+def describe(exc: BaseException) -> str:
+    """An exception as a run's error: its type, then its message (which never holds a secret:
+    the engine's exceptions quote codes and keys, not values)."""
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
 def most_common(counted: Mapping[str, int]) -> Kind | None:
     """The run's kind from its records' kinds (kind: how many): the most frequent, ties going
     to the kind that needs a person first (the earlier in `KINDS`)."""

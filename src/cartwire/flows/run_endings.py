@@ -7,7 +7,7 @@ and reads the same in `runs list`, whether it read pages or was given its record
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from cartwire.flows.failure_reasons import most_common, of_exception
+from cartwire.flows.failure_reasons import describe, most_common, of_exception
 from cartwire.store import Store
 from cartwire.store.runs import LeaseLost, Run
 
@@ -53,10 +53,6 @@ def ended_on_error(store: Store, run: Run) -> Iterator[None]:
     except BaseException as exc:
         kind = of_exception(exc)
         store.runs.finish(
-            run.id, "failed", error=_describe(exc), fence=run.lease_token, failure_kind=kind
+            run.id, "failed", error=describe(exc), fence=run.lease_token, failure_kind=kind
         )
         raise
-
-
-def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

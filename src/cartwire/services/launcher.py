@@ -14,6 +14,7 @@ from concurrent.futures import Future
 
 from cartwire.flows.background import Launched, Records
 from cartwire.flows.catalog import FlowFile
+from cartwire.flows.failure_reasons import describe
 from cartwire.flows.runner import FlowRunner
 from cartwire.services.clients import opener
 from cartwire.store import Store
@@ -113,7 +114,7 @@ class ThreadLauncher:
                 if not announced.done():
                     announced.set_exception(exc)
                 else:
-                    log.warning("run of flow %s ended with %s", flow, _describe(exc))
+                    log.warning("run of flow %s ended with %s", flow, describe(exc))
                 done.set_exception(exc)
             else:
                 done.set_result(finished)
@@ -135,7 +136,3 @@ class ThreadLauncher:
         for thread in threads:
             thread.join(max(0.0, deadline - time.monotonic()))
         return not any(thread.is_alive() for thread in threads)
-
-
-def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

@@ -131,7 +131,7 @@ class CeleryDispatcher:
             self._send(run.id, run.slice_no)
         except (KombuError, OSError) as exc:
             reason = f"could not be queued: {_reason(exc)}"
-            self._store.runs.finish(run.id, "failed", error=reason)
+            self._store.runs.finish(run.id, "failed", error=reason, failure_kind="transient")
             raise QueueUnavailable(f"run {run.id} {reason}") from exc
         return run.id
 

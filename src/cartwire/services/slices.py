@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from cartwire.flows.failure_reasons import describe, of_exception
 from cartwire.flows.page_loop import Budget
 from cartwire.flows.runner import FlowRunner
 from cartwire.procinfo import owner_token
@@ -69,8 +70,14 @@ def process_slice(store: Store, run_id: int, number: int, send: Send, budget: Sl
         return "taken over"
     except Exception as exc:  # the page loop ended the run `failed`; anything before it, here
         if store.runs.get(run_id).status == "running":
-            store.runs.finish(run_id, "failed", error=_describe(exc), fence=run.lease_token)
-        log.warning("slice %s of run %s ended the run: %s", number, run_id, _describe(exc))
+            store.runs.finish(
+                run_id,
+                "failed",
+                error=describe(exc),
+                fence=run.lease_token,
+                failure_kind=of_exception(exc),
+            )
+        log.warning("slice %s of run %s ended the run: %s", number, run_id, describe(exc))
         return "failed"
     try:
         store.runs.hand_over(run_id, run.lease_token, lambda after: send(run_id, after))
@@ -78,16 +85,12 @@ def process_slice(store: Store, run_id: int, number: int, send: Send, budget: Sl
         _note(store, run_id, f"slice {number} stopped: {lost}", "warning")
         return "taken over"
     except Exception as exc:  # the broker did not take the next slice: resumable, not stuck
-        reason = f"slice {number + 1} could not be queued ({_describe(exc)}); resume the run"
+        reason = f"slice {number + 1} could not be queued ({describe(exc)}); resume the run"
         _note(store, run_id, reason, "error")
         store.runs.finish(run_id, "interrupted", fence=run.lease_token)
         log.warning("run %s: %s", run_id, reason)
         return "interrupted"
     return "handed over"
-
-
-def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 def _note(store: Store, run_id: int, message: str, level: str = "info") -> None:
