@@ -68,7 +68,19 @@ def connect_sandboxes(store: "Store", ct: manager.Sandbox, cl: manager.Sandbox) 
 
 
 def run_flow(
-    store: "Store", name: str, source: str, destination: str, progress: Progress
+    store: "Store",
+    name: str,
+    source: str,
+    destination: str,
+    progress: Progress,
+    *,
+    queue: bool = False,
 ) -> RunView:
-    """One prebuilt flow between the two sandbox instances."""
-    return Services(store).flows.prepare_run(name, source, destination).run(progress=progress)
+    """One prebuilt flow between the two sandbox instances: here, or with `queue` on the
+    workers (`cartwire worker`, CARTWIRE_BROKER_URL), waited for until it ends, since the next
+    flow depends on it."""
+    service = Services(store)
+    prepared = service.flows.prepare_run(name, source, destination)
+    if not queue:
+        return prepared.run(progress=progress)
+    return service.runs.followed(prepared.enqueue().id, progress)

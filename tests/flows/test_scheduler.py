@@ -307,7 +307,7 @@ def test_stop_asks_the_runs_in_flight_to_stop(store: Store) -> None:
     run = held_run(runs, "long", "ct", "cl", trigger="schedule")
     done: Future[Run] = Future()
     scheduler = Scheduler(store, FakeLauncher())
-    scheduler.in_flight[run.id] = ("long", Launched(run.id, done))
+    scheduler.in_flight[run.id] = ("long", done)
     event = scheduler.request_stop()
     assert event is not None
     assert str(run.id) in event.message

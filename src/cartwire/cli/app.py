@@ -84,6 +84,13 @@ def _setup(
 @app.command()
 def demo(
     products: Annotated[int, typer.Option(min=1, help="Products to seed (first run only).")] = 2000,
+    queue: Annotated[
+        bool,
+        typer.Option(
+            "--queue",
+            help="Run the flows on `cartwire worker` processes (CARTWIRE_BROKER_URL), one by one.",
+        ),
+    ] = False,
     wide: WideOption = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -98,7 +105,7 @@ def demo(
         done: list[tuple[str, RunView]] = []
         for name, source, destination in FLOWS:
             with progress_bar(not as_json, name) as update:
-                done.append((name, run_flow(store, name, source, destination, update)))
+                done.append((name, run_flow(store, name, source, destination, update, queue=queue)))
     if as_json:
         emit_json([{"flow": name, **flows.summary(run)} for name, run in done])
     else:

@@ -472,8 +472,12 @@ def runs_stop(run_id: int, as_json: JsonOption = False) -> None:
 
 
 def _continue(run_id: int, as_json: bool, retry: bool) -> None:
+    """Resume or retry here, with a progress bar; queued for the workers if there is a broker."""
     with errors_as_messages(handlers):
         service = services()
+        if service.runs.on_workers():
+            _print_queued(service.runs.enqueue(run_id, retry=retry), as_json)
+            return
         recorded = service.runs.get(run_id)
         with (
             _resumable_on_ctrl_c(as_json),
@@ -486,11 +490,13 @@ def _continue(run_id: int, as_json: bool, retry: bool) -> None:
 
 @runs_app.command("resume")
 def runs_resume(run_id: int, as_json: JsonOption = False) -> None:
-    """Continue an interrupted or stopped run from its last checkpoint."""
+    """Continue an interrupted or stopped run from its last checkpoint (on the workers, when
+    CARTWIRE_BROKER_URL is set)."""
     _continue(run_id, as_json, retry=False)
 
 
 @runs_app.command("retry")
 def runs_retry(run_id: int, as_json: JsonOption = False) -> None:
-    """Re-send only the records a run failed on, as a new run."""
+    """Re-send only the records a run failed on, as a new run (on the workers, when
+    CARTWIRE_BROKER_URL is set)."""
     _continue(run_id, as_json, retry=True)

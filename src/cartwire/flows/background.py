@@ -1,7 +1,8 @@
 """How the triggers (scheduler, webhooks) start a run without waiting for it to end.
 
 Both need a run started elsewhere (`cartwire.services.launcher.ThreadLauncher` runs it in a
-thread) and told at once whether it started: the scheduler must not block its loop on one long
+thread; with a broker, `cartwire.services.dispatch.QueueLauncher` queues it for the workers) and
+told at once whether it started: the scheduler must not block its loop on one long
 run, and a webhook sender wants its 2xx within seconds while still being told the run's id, or
 that the binding is busy. `Launcher` is the seam the triggers call; tests of their decisions
 can pass their own.
@@ -21,10 +22,11 @@ Records = list[dict[str, Any]]
 
 @dataclass
 class Launched:
-    """A run that has started: its id now, its end (a finished `Run`, or the error) later."""
+    """A run that has started: its id now, its end (a finished `Run`, or the error) later, or
+    `done` None for a run queued for the workers, whose end this process does not wait for."""
 
     run_id: int
-    done: "Future[Run]"
+    done: "Future[Run] | None"
     thread: threading.Thread | None = field(default=None, repr=False)
 
 

@@ -17,7 +17,8 @@ Decisions, and why:
 - A slot whose binding still has a run going (the previous slot's, a manual one, a webhook's)
   is logged and skipped (`RunBusy`), not queued: the next slot will catch up.
 - Runs happen in worker threads (`background.ThreadLauncher`), so one long flow does not hold
-  up the others' slots.
+  up the others' slots; with a broker they are queued for the Celery workers instead (the
+  slot's event says `status: queued`), and the scheduler neither waits for nor stops them.
 - Stopping (`shutdown`): every run in flight is asked to stop at its next page boundary, the
   same request as `cartwire runs stop` (status `stopped`, resumable with `cartwire runs resume`;
   an incremental flow's next slot also simply carries on from its cursor). Runs that have not
@@ -30,20 +31,21 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent import futures
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from croniter import croniter
 
-from cartwire.flows.background import Launched, Launcher
+from cartwire.flows.background import Launcher
 from cartwire.flows.catalog import FlowFile, FlowNotFound, find_by_name
 from cartwire.flows.problems import FlowInvalid
 from cartwire.flows.schema import Flow
 from cartwire.store import Store
 from cartwire.store.bindings import Binding
 from cartwire.store.errors import StoreError
-from cartwire.store.runs import RunBusy
+from cartwire.store.runs import Run, RunBusy
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +131,8 @@ class Scheduler:
         self.launch = launch
         self.find_flow = find_flow
         self.clock = clock
-        self.in_flight: dict[int, tuple[str, Launched]] = {}
+        # The runs started in this process's threads (not those queued): flow and end.
+        self.in_flight: dict[int, tuple[str, Future[Run]]] = {}
         # Slots this process already decided on, so a poll does not knock on the store again.
         self._decided: dict[str, datetime] = {}
         self._crons: dict[str, list[str]] = {}
@@ -180,8 +183,10 @@ class Scheduler:
             log.exception("flow %s slot %s could not start", binding.flow, slot.isoformat())
             return Event("error", binding.flow, slot, message=f"{type(exc).__name__}: {exc}")
         self.store.schedule_slots.started(binding.flow, slot, launched.run_id)
-        self.in_flight[launched.run_id] = (binding.flow, launched)
         log.info("flow %s slot %s: run %d", binding.flow, slot.isoformat(), launched.run_id)
+        if launched.done is None:  # the workers' now: nothing here to wait for or stop
+            return Event("started", binding.flow, slot, launched.run_id, "queued")
+        self.in_flight[launched.run_id] = (binding.flow, launched.done)
         return Event("started", binding.flow, slot, launched.run_id)
 
     # -- runs in flight ----------------------------------------------------------------------
@@ -189,15 +194,15 @@ class Scheduler:
     def reap(self) -> list[Event]:
         """`finished` events for the runs that ended since the last call."""
         events: list[Event] = []
-        for run_id, (flow, launched) in list(self.in_flight.items()):
-            if not launched.done.done():
+        for run_id, (flow, done) in list(self.in_flight.items()):
+            if not done.done():
                 continue
             del self.in_flight[run_id]
-            error = launched.done.exception()
+            error = done.exception()
             if error is not None:
                 events.append(Event("finished", flow, None, run_id, "failed", str(error)))
                 continue
-            run = launched.done.result()
+            run = done.result()
             events.append(
                 Event("finished", flow, None, run_id, run.status, run.error or "", run.counts)
             )
@@ -229,9 +234,7 @@ class Scheduler:
         """Wait for the runs in flight to end (True), or for the timeout or `interrupted`
         (False). Short steps, so a signal handler setting `interrupted` is noticed."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        while pending := [
-            entry.done for _, entry in self.in_flight.values() if not entry.done.done()
-        ]:
+        while pending := [done for _, done in self.in_flight.values() if not done.done()]:
             if interrupted is not None and interrupted.is_set():
                 return False
             if deadline is not None and time.monotonic() >= deadline:

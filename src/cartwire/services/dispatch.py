@@ -12,11 +12,12 @@ import os
 from importlib.util import find_spec
 from typing import TYPE_CHECKING, Protocol
 
-from cartwire.flows.background import Records
+from cartwire.flows.background import Launched, Records
 from cartwire.flows.catalog import FlowFile
 from cartwire.flows.problems import FlowError
 from cartwire.services.launcher import ThreadLauncher
 from cartwire.store import Store
+from cartwire.store.bindings import Binding
 from cartwire.store.runs import Run
 
 if TYPE_CHECKING:
@@ -136,3 +137,38 @@ def queue_of(store: Store) -> "CeleryDispatcher":
     from cartwire.services.queue import CeleryDispatcher
 
     return CeleryDispatcher(store, url)
+
+
+class QueueLauncher:
+    """The triggers' launcher (`flows.background.Launcher`: the scheduler, the webhook
+    receiver) once a broker is configured: each run recorded `queued` and sent to the workers
+    through the dispatcher, after the same checks (`RunBusy` …). Its `Launched` has no `done`:
+    the workers process the run, so this process neither waits for its end nor stops it."""
+
+    def __init__(self, dispatcher: Dispatcher) -> None:
+        self._dispatcher = dispatcher
+
+    def __call__(
+        self, flow_file: FlowFile, binding: Binding, *, trigger: str, records: Records | None = None
+    ) -> Launched:
+        run_id = self._dispatcher.start(
+            flow_file, binding.source, binding.destination, trigger=trigger, records=records
+        )
+        return Launched(run_id, None)
+
+    def resume(self, run: Run) -> Launched:
+        return Launched(self._dispatcher.resume(run), None)
+
+    def join(self, timeout: float) -> bool:
+        return self._dispatcher.join(timeout)
+
+
+def trigger_launcher(
+    store: Store, start_timeout: float | None = 60.0
+) -> ThreadLauncher | QueueLauncher:
+    """How the scheduler and the webhook receiver start runs: queued for the workers when a
+    broker is configured, else in threads of this process (a new run given `start_timeout`
+    seconds to be recorded)."""
+    if broker_url() is None:
+        return ThreadLauncher(store, start_timeout)
+    return QueueLauncher(queue_of(store))

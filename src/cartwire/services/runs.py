@@ -2,6 +2,7 @@
 run's log (paged from its end) and failures, a dry run's changes, and stopping, resuming and
 retrying by id."""
 
+import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,17 +11,18 @@ from pydantic import AwareDatetime, BaseModel, computed_field, field_validator
 
 from cartwire.flows import preview
 from cartwire.flows.failure_reasons import ADVICE, retryable
-from cartwire.flows.progress import Progress
+from cartwire.flows.progress import Progress, Update
 from cartwire.flows.runner import FlowRunner
 from cartwire.refusals import FieldRefused
 from cartwire.services.clients import opener
+from cartwire.services.dispatch import broker_url, queue_of
 from cartwire.store import Store
 from cartwire.store.planned_writes import PlannedWrite
 from cartwire.store.run_history import RunQuery
 from cartwire.store.run_logs import LEVELS
 from cartwire.store.run_logs import LogLine as StoredLine
+from cartwire.store.runs import FINISHED, Run
 from cartwire.store.runs import STATUSES as STATUSES  # the shells offer them as filters
-from cartwire.store.runs import Run
 
 MOST_RUNS = 500  # runs a page of `find` may hold
 MOST_LINES = 1000  # log lines a page of `log_page` may hold
@@ -280,6 +282,33 @@ class RunService:
     def retry(self, run_id: int, progress: Progress | None = None) -> RunView:
         """A new run of only the records `run_id` failed on, read again from the source."""
         return RunView.of(self._runner(run_id).retry(run_id, progress))
+
+    def on_workers(self) -> bool:
+        """Whether this deployment's runs go to the workers (a broker is configured): resuming
+        and retrying from the CLI then `enqueue` the run, as the HTTP API does."""
+        return broker_url() is not None
+
+    def enqueue(self, run_id: int, *, retry: bool = False) -> RunView:
+        """Resume the run on the workers (queued again at a new slice), or with `retry` queue a
+        new run of only the records it failed on; `NoBroker` without a broker."""
+        queue = queue_of(self._store)
+        recorded = self._store.runs.get(run_id)
+        queued = queue.retry(recorded) if retry else queue.resume(recorded)
+        return RunView.of(self._store.runs.get(queued))
+
+    def followed(self, run_id: int, progress: Progress | None = None, poll: float = 0.5) -> RunView:
+        """The run once it has ended, read from the store every `poll` seconds, telling
+        `progress` its counts as they change: a run on the workers, whose pages this process
+        does not see."""
+        told: dict[str, int] | None = None
+        while True:
+            run = self._store.runs.get(run_id)
+            if progress is not None and run.counts != told:
+                told = dict(run.counts)
+                progress(Update("page", told))
+            if run.status in FINISHED:
+                return RunView.of(run)
+            time.sleep(poll)
 
     def _runner(self, run_id: int) -> FlowRunner:
         recorded = self._store.runs.get(run_id)

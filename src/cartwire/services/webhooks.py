@@ -2,7 +2,8 @@
 
 `WebhookIntake` is what an HTTP server holds: it resumes the webhook runs a dead server left
 unfinished, answers each delivery (`flows.webhooks.WebhookReceiver` decides), and on shutdown
-gives the runs still going a grace period.
+gives the runs still going a grace period. With a broker configured the runs are queued for the
+workers instead (`dispatch.trigger_launcher`), and there is nothing here to wait for.
 """
 
 from collections.abc import Callable, Mapping
@@ -18,7 +19,7 @@ from cartwire.flows.webhooks import (
     signed_url,
     webhook_kinds,
 )
-from cartwire.services.launcher import ThreadLauncher
+from cartwire.services.dispatch import trigger_launcher
 from cartwire.store import Store
 
 # Commerce Layer gives up after 5 s: answer well before, even if the store is slow.
@@ -62,7 +63,7 @@ class WebhookIntake:
     """The receiving side, for one server's lifetime: `start`, `receive` …, `stop`."""
 
     def __init__(self, store: Store) -> None:
-        self._launcher = ThreadLauncher(store, start_timeout=START_TIMEOUT)
+        self._launcher = trigger_launcher(store, START_TIMEOUT)
         self._receiver = WebhookReceiver(store, self._launcher)
 
     def start(self) -> list[int]:
