@@ -1,5 +1,5 @@
-"""`flows run --queue` and `cartwire worker` without a broker: refused before anything is
-recorded, saying which variable to set."""
+"""`flows run --queue`, `demo --queue` and `cartwire worker` without a broker: refused before
+anything is recorded (or a sandbox started), saying which variable to set."""
 
 from pathlib import Path
 
@@ -33,3 +33,10 @@ def test_a_worker_without_a_broker_says_what_to_set(tmp_path: Path) -> None:
     done = run_cli(tmp_path, "worker", env=NO_BROKER)
     assert done.returncode == 2
     assert "CARTWIRE_BROKER_URL" in done.stderr
+
+
+def test_the_demo_without_a_broker_queues_nothing_and_starts_no_sandbox(tmp_path: Path) -> None:
+    done = run_cli(tmp_path, "demo", "--queue", env=NO_BROKER)
+    assert done.returncode == 2
+    assert "CARTWIRE_BROKER_URL" in done.stderr
+    assert not (tmp_path / "sandbox.json").exists()

@@ -97,9 +97,13 @@ def demo(
     """Sandboxes up and seeded, two instances, the prebuilt flows run between them."""
     from cartwire.demo import FLOWS, prepare, run_flow
     from cartwire.sandbox.processes import SandboxError
+    from cartwire.services.errors import NoBroker
 
     with errors_as_messages(lambda: flows.handlers() | {SandboxError: lambda exc: fail(str(exc))}):
-        store = services().store
+        service = services()
+        if queue and not service.runs.on_workers():  # before the sandboxes start
+            raise NoBroker()
+        store = service.store
         say = (lambda _text: None) if as_json else out.print
         prepare(store, products, say)
         done: list[tuple[str, RunView]] = []
