@@ -4,11 +4,18 @@ Platforms ration token requests (30 a minute is usual), so a token is precious: 
 shortly before it expires, shared by every thread and task of the process (single-flight: when a
 hundred callers need a token at once, one asks and the others wait for its answer), and saved
 through a `TokenPersistence` so that the next CLI process reuses it instead of asking again.
+
+Across processes (several workers on one store) the persistence's `exclusive` lock makes the
+single-flight shared too: a process that finds no usable token takes the lock, looks in the
+store again (another process may just have saved one) and only then asks the platform. A token
+the platform refused (401) is never taken from the store again, so after an expiry or a
+revocation one process fetches the replacement and the others pick it up.
 """
 
 import asyncio
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import timedelta
 from typing import Protocol
 
@@ -25,6 +32,10 @@ class TokenPersistence(Protocol):
     def load(self, cache_key: str) -> Token | None: ...
 
     def save(self, cache_key: str, token: Token) -> None: ...
+
+    def exclusive(self, cache_key: str) -> AbstractContextManager[None]:
+        """Held by one process at a time per key, around a load-or-fetch."""
+        ...
 
 
 def refresh_margin(token: Token, margin: timedelta | None) -> timedelta:
@@ -51,23 +62,31 @@ class TokenSource:
         self.margin = margin
         self.timeout = timeout
         self._token: Token | None = None
+        self._refused: str | None = None  # the access token a 401 refused
         self._lock = threading.Lock()
         self._async_locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
         self.requests_made = 0
         self._on_request = on_request
 
     def _fresh(self, token: Token | None) -> bool:
-        return token is not None and now() < token.expires_at - refresh_margin(token, self.margin)
+        return (
+            token is not None
+            and token.access_token != self._refused
+            and now() < token.expires_at - refresh_margin(token, self.margin)
+        )
 
-    def _cached(self) -> Token | None:
-        if self._fresh(self._token):
-            return self._token
+    def _stored(self) -> Token | None:
         if self.persistence is not None:
             stored = self.persistence.load(self.endpoint.cache_key)
             if self._fresh(stored):
                 self._token = stored
                 return stored
         return None
+
+    def _cached(self) -> Token | None:
+        if self._fresh(self._token):
+            return self._token
+        return self._stored()
 
     def _keep(self, token: Token) -> Token:
         self._token = token
@@ -81,21 +100,33 @@ class TokenSource:
         if token is not None and self._fresh(token):
             return token
         with self._lock:
-            return self._cached() or self._keep(self.fetch())
+            found = self._cached()
+            if found is not None:
+                return found
+            if self.persistence is None:
+                return self._keep(self.fetch())
+            with self.persistence.exclusive(self.endpoint.cache_key):
+                return self._stored() or self._keep(self.fetch())
 
     async def atoken(self) -> Token:
-        """The asyncio twin of `token`: one task fetches, the others await its result."""
+        """The asyncio twin of `token`: one task fetches, the others await its result. With a
+        persistence the fetch goes through `token` in a thread, as its cross-process lock
+        blocks."""
         token = self._token
         if token is not None and self._fresh(token):
             return token
         loop = asyncio.get_running_loop()
         lock = self._async_locks.setdefault(loop, asyncio.Lock())
         async with lock:
+            if self.persistence is not None:
+                return await asyncio.to_thread(self.token)
             return self._cached() or self._keep(await self.afetch())
 
     def invalidate(self, access_token: str) -> None:
-        """Forget `access_token` after a 401, unless another caller already replaced it."""
+        """Forget `access_token` after a 401, unless another caller already replaced it; the
+        store's copy of it is refused too."""
         with self._lock:
+            self._refused = access_token
             if self._token is not None and self._token.access_token == access_token:
                 self._token = None
 

@@ -5,6 +5,7 @@ before they are saved (only valid credentials can be saved), then stored with se
 import logging
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Literal
@@ -148,6 +149,9 @@ class StoreTokens:
             self.instance,
             CachedToken(token.access_token, token.expires_at, token.scope, token.obtained_at),
         )
+
+    def exclusive(self, cache_key: str) -> AbstractContextManager[None]:
+        return self.store.tokens.exclusive(cache_key)
 
 
 def _values(record: InstanceRecord) -> dict[str, str]:

@@ -5,8 +5,12 @@ send with the same credentials, the instance's rate limit, the connector's throt
 instance's concurrency pool. A `Platform` shares the process's one `ApiClient` per instance and
 settings (one set of keep-alive connections); `connect()` hands out a plain httpx client whose
 transport waits for the same throttles and pool.
+
+Those limits are this process's unless `CARTWIRE_RATE_LIMIT_STORAGE` names a Redis server;
+then every process using it shares them (`share_limits`, which `cartwire worker` calls).
 """
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -16,11 +20,20 @@ from cartwire.auth import ClientCredentialsAuth
 from cartwire.connectors import Connector
 from cartwire.http.client import ApiClient, ConcurrencyPool, Throttle, shared_client
 from cartwire.http.governed_transport import AsyncGovernedTransport, GovernedTransport
-from cartwire.http.instance_rate_limit import RateLimit, limiter_for
+from cartwire.http.instance_rate_limit import STORAGE_ENV, RateLimit, limiter_for
 from cartwire.http.shared_limits import pool_for, shared_throttle
 from cartwire.instances import Instances
 from cartwire.resources import Platform
 from cartwire.store import InstanceRecord, Store
+
+
+def share_limits(broker_url: str) -> str | None:
+    """Keep rate limits in the broker when it is Redis and no storage is set, so that every
+    worker of the deployment draws on one budget per instance; the storage in force (None:
+    each process its own, as with a RabbitMQ broker and no Redis named)."""
+    if not os.environ.get(STORAGE_ENV) and broker_url.split("://")[0] in ("redis", "rediss"):
+        os.environ[STORAGE_ENV] = broker_url
+    return os.environ.get(STORAGE_ENV) or None
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,18 @@
 
 Apart from instances because tokens come and go many times in an instance's life, written by
 whichever process obtained one; a token belongs to an instance and goes with it.
+
+`exclusive(cache_key)` is the lock that makes one process of many fetch a missing token while
+the others wait and then read the one it saved: on PostgreSQL a session-level advisory lock on
+the key (every worker of a deployment shares the store, on any machine). SQLite's store is one
+machine's, so there it is a no-op and each process's own single-flight is what remains.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 
 from cartwire.store.encryption import Encryption
 from cartwire.store.engine import Sessions
@@ -63,6 +70,27 @@ class Tokens:
             values["instance_id"] = instance_id
             values["access_token_enc"] = keyring.encrypt(token.access_token)
             upsert(session, TokenRow, "cache_key", values)
+
+    @contextmanager
+    def exclusive(self, cache_key: str) -> Iterator[None]:
+        """Held by one process at a time per cache key (module docstring). The lock lives on a
+        connection of its own, so the token's load and save inside it are ordinary transactions
+        other processes see at once; a process that dies releases it with its connection."""
+        engine = self._sessions.engine
+        if engine.dialect.name != "postgresql":
+            yield
+            return
+        key = {"key": f"cartwire-token:{cache_key}"}
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(hashtextextended(:key, 0))"), key)
+            connection.commit()
+            try:
+                yield
+            finally:
+                connection.execute(
+                    text("SELECT pg_advisory_unlock(hashtextextended(:key, 0))"), key
+                )
+                connection.commit()
 
     @database_errors
     def delete(self, instance: str) -> None:

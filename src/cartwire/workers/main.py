@@ -3,6 +3,7 @@
 import logging
 import os
 
+from cartwire.services.clients import share_limits
 from cartwire.services.dispatch import NoBroker, broker_url
 from cartwire.services.queue import queue_name
 from cartwire.services.slices import SliceBudget
@@ -18,10 +19,13 @@ def run_worker(concurrency: int | None, budget: SliceBudget, name: str | None = 
 
     Gossip and mingle are off: cartwire's workers coordinate through the store, never with each
     other, and a worker starts without waiting for its peers to answer. Each worker gets a name
-    of its own (`cartwire-PID@host`) unless given one, so several on one host stay apart."""
+    of its own (`cartwire-PID@host`) unless given one, so several on one host stay apart.
+    Limits are shared through a Redis broker (`share_limits`): set before the pool forks, so
+    every worker process inherits it."""
     url = broker_url()
     if url is None:
         raise NoBroker()
+    share_limits(url)
     argv = [
         "worker",
         "--loglevel=INFO",

@@ -7,12 +7,13 @@ Elapsed times are only checked from below (a busy machine is slower, never faste
 import asyncio
 import threading
 import time
+from collections.abc import Sequence
 
 import httpx
 import pytest
-from limits.storage import MemoryStorage
 
 from cartwire.connectors import get_connector
+from cartwire.http.shared_windows import Full, MemoryWindows, Window
 from cartwire.platforms.commercelayer.limits import (
     CommerceLayerLimits,
     Limit,
@@ -40,7 +41,7 @@ SMALL_PROFILE = Profile(Limit(40, 12), Limit(12, 4), Limit(12, 4), 2.0, 1.0)
 def throttle(profile: Profile = SMALL_PROFILE, margin: float = 0.5) -> CommerceLayerLimits:
     """A throttle of its own (own windows), with `profile` as its only one."""
     made = CommerceLayerLimits({"small": profile}, profile="small", margin=margin)
-    made.storage = MemoryStorage()
+    made.windows = MemoryWindows()
     return made
 
 
@@ -94,7 +95,7 @@ def test_the_cacheable_resources_are_the_connector_files_and_the_emulators() -> 
 def test_auto_follows_the_headers() -> None:
     profiles = listed_profiles()
     limits = CommerceLayerLimits()
-    limits.storage = MemoryStorage()
+    limits.windows = MemoryWindows()
     assert limits.current == profiles["test"]  # the careful start
     limits.observe(answer("GET", "skus", stated(1000, 60)))
     assert limits.current == profiles["live"]
@@ -113,7 +114,7 @@ def test_auto_follows_the_headers() -> None:
 
 def test_a_configured_profile_only_gets_stricter() -> None:
     limits = CommerceLayerLimits(profile="live")
-    limits.storage = MemoryStorage()
+    limits.windows = MemoryWindows()
     limits.observe(answer("GET", "skus", stated(2000, 60)))
     assert limits.current == listed_profiles()["live"]
     limits.observe(answer("GET", "orders", stated(100, 60)))
@@ -125,28 +126,29 @@ def test_what_others_used_is_booked_into_our_window() -> None:
     request = httpx.Request("GET", "https://org.commercelayer.io/api/skus")
     limits.acquire(request)
     limits.observe(httpx.Response(200, headers=stated(40, 2, 9), request=request))
-    _, used = limits.storage.get_moving_window("cl/org.commercelayer.io/cacheable", 40, 3)
+    used = limits.windows.book(Window("cl/org.commercelayer.io/cacheable", 40, 3))
     assert used == 31  # ours, and the 30 someone else sent
 
 
-class Booked(MemoryStorage):
-    """A storage that notes when each request took its place in a window."""
+class Booked(MemoryWindows):
+    """Windows that note when each request took its place in them."""
 
     def __init__(self) -> None:
         super().__init__()
         self.times: dict[str, list[float]] = {}
 
-    def acquire_entry(self, key: str, limit: int, expiry: int, amount: int = 1) -> bool:
-        taken = super().acquire_entry(key, limit, expiry, amount)
-        if taken:
-            self.times.setdefault(key, []).append(time.time())
-        return taken
+    def reserve(self, windows: Sequence[Window]) -> Full | None:
+        full = super().reserve(windows)
+        if full is None:
+            for window in windows:
+                self.times.setdefault(window.key, []).append(time.time())
+        return full
 
 
 def test_the_windows_never_overbook_with_many_threads() -> None:
     profile = Profile(Limit(10, 4), Limit(1, 1), Limit(1, 1), 1.0, 0.5)
     limits = throttle(profile, margin=0.0)
-    limits.storage = booked = Booked()
+    limits.windows = booked = Booked()
 
     def go() -> None:
         limits.acquire(httpx.Request("GET", "https://org.commercelayer.io/api/skus"))

@@ -20,10 +20,12 @@ What the platform says is believed over what we assumed:
 - A 429 anyway (another process, a lower limit) holds the whole class back for `Retry-After`,
   or a burst window when the platform gives none; the client then retries the request.
 
-Windows are keyed by the API host, so every instance of one organization in the process shares
-them. The storage is `limits`' in-memory one; a Redis storage (`storage_uri`) would share them
-between processes, though checking two windows and then booking both is then not one atomic
-step across processes.
+Windows are keyed by the API host, so every instance of one organization shares them: in this
+process by default, or in Redis for every process of a deployment (`storage_uri`, by default
+`CARTWIRE_RATE_LIMIT_STORAGE`, which `cartwire worker` sets from a Redis broker). Checking both
+windows and booking the request in both is one step (`cartwire.http.shared_windows`: a lock
+here, a Lua script in Redis), so N workers together never send more than one would. What is
+learnt from answers (the profile, a 429's pause) stays each process's own.
 
 The numbers and which resources are cacheable are data: the connector file's `profiles` and
 `cacheable` list, which an instance's throttle options may override (the emulator keeps its own
@@ -43,9 +45,10 @@ from typing import Any, NamedTuple
 
 import httpx
 import yaml
-from limits.storage import MemoryStorage, MovingWindowSupport, storage_from_string
 
 from cartwire.http.client import retry_after
+from cartwire.http.instance_rate_limit import storage_uri as configured_storage
+from cartwire.http.shared_windows import Window, windows_for
 from cartwire.http.waiting import Wait, pause, rate_text, report
 
 CLASSES = ("cacheable", "uncacheable", "write")
@@ -101,27 +104,11 @@ class _Window(NamedTuple):
     rate: str  # "100/min"
 
     @property
-    def entry(self) -> tuple[str, int, int]:
-        return self.key, self.amount, self.expiry
+    def window(self) -> Window:
+        return Window(self.key, self.amount, self.expiry)
 
     def wait(self, seconds: float) -> Wait:
         return Wait(self.limit, self.rate, seconds)
-
-
-_storages: dict[str, MovingWindowSupport] = {}
-_storages_lock = threading.Lock()
-
-
-def _storage(uri: str) -> MovingWindowSupport:
-    """One storage per URI in the process, so throttles on one host share their windows."""
-    with _storages_lock:
-        found = _storages.get(uri)
-        if found is None:
-            made = MemoryStorage() if uri == "memory://" else storage_from_string(uri)
-            if not isinstance(made, MovingWindowSupport):
-                raise ValueError(f"rate limit storage {uri!r} has no moving windows")
-            found = _storages[uri] = made
-        return found
 
 
 def _profile(raw: Mapping[str, Any]) -> Profile:
@@ -147,7 +134,7 @@ class CommerceLayerLimits:
         start: str = "test",
         cacheable: tuple[str, ...] | None = None,
         margin: float = 0.5,
-        storage_uri: str = "memory://",
+        storage_uri: str | None = None,
         title: str = "",
     ) -> None:
         self.title = title  # the platform's name, for what a wait is called
@@ -161,7 +148,7 @@ class CommerceLayerLimits:
         self.cacheable = listed_cacheable() if cacheable is None else cacheable
         self.margin = margin
         self.unlimited = False
-        self.storage = _storage(storage_uri)
+        self.windows = windows_for(storage_uri or configured_storage())
         self._paused: dict[tuple[str, str], float] = {}
         self._lock = threading.Lock()
 
@@ -174,7 +161,7 @@ class CommerceLayerLimits:
             start=str(options.get("start", "test")),
             cacheable=tuple(options["cacheable"]) if "cacheable" in options else None,
             margin=float(options.get("margin_seconds", 0.5)),
-            storage_uri=str(options.get("storage_uri", "memory://")),
+            storage_uri=options.get("storage_uri"),
             title=title,
         )
 
@@ -228,16 +215,10 @@ class CommerceLayerLimits:
             paused = self._paused.get((host, klass), 0.0) - now
             if paused > 0:
                 return windows[0].wait(paused)
-            waits = []
-            for window in windows:
-                oldest, count = self.storage.get_moving_window(*window.entry)
-                if count >= window.amount:
-                    waits.append(window.wait(max(MIN_PAUSE, oldest + window.expiry - now)))
-            if waits:
-                return max(waits, key=lambda wait: wait.seconds)
-            for window in windows:
-                self.storage.acquire_entry(*window.entry)
-            return None
+            full = self.windows.reserve([window.window for window in windows])
+            if full is None:
+                return None
+            return windows[full.fullest].wait(max(MIN_PAUSE, full.seconds))
 
     def acquire(self, request: httpx.Request) -> None:
         while (wait := self._reserve(request)) is not None:
@@ -300,11 +281,10 @@ class CommerceLayerLimits:
 
     def _book_others(self, host: str, klass: str, resource: str, remaining: int) -> None:
         """Book into our average window what others used of it (module docstring)."""
-        window = self._windows(host, klass, resource)[0]
-        _, count = self.storage.get_moving_window(*window.entry)
-        missing = (window.amount - count) - remaining
+        window = self._windows(host, klass, resource)[0].window
+        missing = (window.amount - self.windows.book(window)) - remaining
         if missing > 0:
-            self.storage.acquire_entry(window.key, count + missing, window.expiry, missing)
+            self.windows.book(window, missing)
 
 
 def commercelayer_limits(options: dict[str, Any], instance: Any, title: str) -> CommerceLayerLimits:

@@ -53,6 +53,9 @@ def routes(sandbox: Sandbox) -> list[Route]:
             return Response(status_code=204)
         return JSONResponse(sandbox.counters.describe())
 
+    async def arrivals(request: Request) -> Response:
+        return JSONResponse({"arrivals": list(sandbox.counters.arrivals)})
+
     async def faults(request: Request) -> Response:
         if request.method == "DELETE":
             sandbox.faults.clear()
@@ -130,6 +133,7 @@ def routes(sandbox: Sandbox) -> list[Route]:
     return [
         Route("/_sandbox/health", health, methods=["GET"]),
         Route("/_sandbox/counters", counters, methods=["GET", "DELETE"]),
+        Route("/_sandbox/arrivals", arrivals, methods=["GET"]),
         Route("/_sandbox/faults", faults, methods=["GET", "POST", "DELETE"]),
         Route("/_sandbox/held", held, methods=["GET"]),
         Route("/_sandbox/release", release, methods=["POST"]),

@@ -13,7 +13,8 @@ import asyncio
 import json
 import logging
 import re
-from collections import Counter
+import time
+from collections import Counter, deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,7 @@ from .holds import Holds
 OAUTH_PATH = "/oauth/token"
 ADMIN_PREFIX = "/_sandbox"
 DROP_LOG_MESSAGE = "ASGI callable returned without completing response."
+ARRIVALS_KEPT = 100_000
 
 
 @dataclass
@@ -134,10 +136,15 @@ class Faults:
 
 
 class Counters:
+    """What came in: token and API requests, each API request by `METHOD path` and by when it
+    arrived (the latest ARRIVALS_KEPT, for rates over windows), and the 429s answered."""
+
     def __init__(self) -> None:
         self.token_requests = 0
         self.api_requests = 0
+        self.throttled = 0
         self.paths: Counter[str] = Counter()
+        self.arrivals: deque[float] = deque(maxlen=ARRIVALS_KEPT)
 
     def count(self, method: str, path: str) -> None:
         if method == "POST" and path == OAUTH_PATH:
@@ -145,17 +152,24 @@ class Counters:
         else:
             self.api_requests += 1
             self.paths[f"{method} {path}"] += 1
+            self.arrivals.append(time.time())
+
+    def answered(self, status: int) -> None:
+        if status == 429:
+            self.throttled += 1
 
     def describe(self) -> dict[str, Any]:
         return {
             "token_requests": self.token_requests,
             "api_requests": self.api_requests,
+            "throttled": self.throttled,
             "paths": dict(self.paths),
         }
 
     def clear(self) -> None:
-        self.token_requests = self.api_requests = 0
+        self.token_requests = self.api_requests = self.throttled = 0
         self.paths.clear()
+        self.arrivals.clear()
 
 
 class DropLogFilter(logging.Filter):
@@ -188,6 +202,7 @@ class Gateway:
             return
         method: str = scope["method"]
         self.counters.count(method, path)
+        send = self._counting(send)
         fault = self.faults.take(method, path)
         if fault is None:
             await self.app(scope, receive, send)
@@ -202,6 +217,14 @@ class Gateway:
             await _answer(send, fault, path)
         else:
             await self.app(scope, receive, send)
+
+    def _counting(self, send: Send) -> Send:
+        async def counted(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                self.counters.answered(message["status"])
+            await send(message)
+
+        return counted
 
 
 async def _answer(send: Send, fault: Fault, path: str) -> None:
