@@ -1,8 +1,8 @@
 """`cartwire pools set|list|remove`: named concurrency pools that instances share.
 
 An instance joins a pool with `cartwire instances add|update --pool NAME`; the pool's size caps
-how many requests all of its instances have in flight at once, within one process (several
-worker processes sharing a pool need Redis, a later step).
+how many requests all of its instances have in flight at once: in one process, or in all the
+processes of a deployment whose limits are in Redis (`cartwire worker`, docs/workers.md).
 """
 
 from collections.abc import Callable

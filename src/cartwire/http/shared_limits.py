@@ -2,8 +2,9 @@
 
 A connector file names its platform's limits (`throttle: {strategy: …}`); the factories are
 registered by the platforms (`cartwire.platforms.registry`). Pools are shared by every instance
-assigned to the same name, in this process only: sharing one pool between processes (several
-workers) needs Redis.
+assigned to the same name: in this process, or, when `CARTWIRE_RATE_LIMIT_STORAGE` names a
+Redis server, by every process using it (`SharedPool`: several workers hold at most `size` in
+all).
 """
 
 import logging
@@ -14,6 +15,9 @@ from typing import Any
 from cartwire.connectors.schema import Strategy
 from cartwire.http.client import Throttle
 from cartwire.http.concurrency_pool import ConcurrencyPool
+from cartwire.http.instance_rate_limit import storage_uri
+from cartwire.http.shared_pool import SharedPool
+from cartwire.http.shared_windows import is_redis
 from cartwire.platforms.registry import THROTTLE, registry
 
 log = logging.getLogger(__name__)
@@ -52,7 +56,11 @@ def pool_for(name: str, size: int | None = None) -> ConcurrencyPool:
     with _lock:
         pool = _pools.get(name)
         if pool is None:
-            pool = _pools[name] = ConcurrencyPool(name, size)
+            shared = storage_uri()
+            if shared is not None and is_redis(shared):
+                pool = _pools[name] = SharedPool(name, size, shared)
+            else:
+                pool = _pools[name] = ConcurrencyPool(name, size)
         elif pool.size != size:
             pool.resize(size)
         return pool

@@ -59,6 +59,11 @@ return redis.call('ZCARD', KEYS[2])
 """
 
 
+def is_redis(uri: str) -> bool:
+    """Whether a storage or broker URL names a Redis server."""
+    return uri.split("://")[0] in ("redis", "rediss", "unix")
+
+
 class Window(NamedTuple):
     """At most `amount` requests in any `seconds`, counted under `key`."""
 
@@ -157,7 +162,7 @@ def windows_for(uri: str | None) -> Windows:
         if found is None:
             if uri == "memory://":
                 found = MemoryWindows()
-            elif uri.split("://")[0] in ("redis", "rediss", "unix"):
+            elif is_redis(uri):
                 found = RedisWindows(uri)
             else:
                 raise ValueError(f"rate limit storage {uri!r}: expected memory:// or redis://")

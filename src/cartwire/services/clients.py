@@ -22,6 +22,7 @@ from cartwire.http.client import ApiClient, ConcurrencyPool, Throttle, shared_cl
 from cartwire.http.governed_transport import AsyncGovernedTransport, GovernedTransport
 from cartwire.http.instance_rate_limit import STORAGE_ENV, RateLimit, limiter_for
 from cartwire.http.shared_limits import pool_for, shared_throttle
+from cartwire.http.shared_windows import is_redis
 from cartwire.instances import Instances
 from cartwire.resources import Platform
 from cartwire.store import InstanceRecord, Store
@@ -31,7 +32,7 @@ def share_limits(broker_url: str) -> str | None:
     """Keep rate limits in the broker when it is Redis and no storage is set, so that every
     worker of the deployment draws on one budget per instance; the storage in force (None:
     each process its own, as with a RabbitMQ broker and no Redis named)."""
-    if not os.environ.get(STORAGE_ENV) and broker_url.split("://")[0] in ("redis", "rediss"):
+    if not os.environ.get(STORAGE_ENV) and is_redis(broker_url):
         os.environ[STORAGE_ENV] = broker_url
     return os.environ.get(STORAGE_ENV) or None
 
