@@ -40,19 +40,27 @@ def test_counters(server: ClServer) -> None:
     api.get("/skus")
     api.get("/markets/abc")
     httpx.get(f"{server.url}/api/skus")
+    server.admin("POST", "faults", json={"path": "/api/skus", "status": 429})
+    assert httpx.get(f"{server.url}/api/skus").status_code == 429
     server.admin("GET", "health")
     counters = server.admin("GET", "counters").json()
     assert counters == {
         "token_requests": 2,
-        "api_requests": 4,
-        "paths": {"GET /api/skus": 3, "GET /api/markets/abc": 1},
+        "api_requests": 5,
+        "throttled": 1,
+        "paths": {"GET /api/skus": 4, "GET /api/markets/abc": 1},
     }
+    arrivals = server.admin("GET", "arrivals").json()["arrivals"]
+    assert len(arrivals) == 5  # the API requests, not the token requests nor the admin's
+    assert arrivals == sorted(arrivals)
     assert server.admin("DELETE", "counters").status_code == 204
     assert server.admin("GET", "counters").json() == {
         "token_requests": 0,
         "api_requests": 0,
+        "throttled": 0,
         "paths": {},
     }
+    assert server.admin("GET", "arrivals").json() == {"arrivals": []}
 
 
 @pytest.mark.parametrize(
