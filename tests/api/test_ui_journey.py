@@ -73,6 +73,7 @@ def test_both_instances_added_the_product_flow_run_watched_and_its_failure_retri
     expect(page).to_have_url(f"{server.url}/instances?added=shop-cl")
     for name in ("shop-ct", "shop-cl"):
         row = page.locator(f"#instance-{name}")
+        expect(row.locator(".last-test")).to_have_attribute("data-status", "operational")
         row.locator("button", has_text="Test").click()
         expect(row.locator(".test-result")).to_have_attribute("data-status", "operational")
 

@@ -38,6 +38,7 @@ from cartwire.store import CachedToken, InstanceExists, InstanceRecord, Store
 log = logging.getLogger("cartwire.instances")
 
 Status = Literal["operational", "unreachable", "failed authentication", "unexpected response"]
+OPERATIONAL: Status = "operational"
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ class TestResult:
 
     @property
     def ok(self) -> bool:
-        return self.status == "operational"
+        return self.status == OPERATIONAL
 
 
 class InstanceInUse(Exception):
@@ -230,7 +231,7 @@ class Instances:
         record = self.prepare(connector_name, name, given, settings, auth_method)
         if test:
             self._require_valid(record)
-        return self.save(record)
+        return self.save(record, tested=test)
 
     def check_new(self, name: str) -> None:
         """Refuse a bad or taken name up front, before anyone types (or tests) credentials."""
@@ -266,9 +267,13 @@ class Instances:
             pool=settings.pool,
         )
 
-    def save(self, record: InstanceRecord) -> InstanceRecord:
-        """Store a record from `prepare` (the caller has tested it, or chose not to)."""
-        return self.store.instances.add(record)
+    def save(self, record: InstanceRecord, *, tested: bool = False) -> InstanceRecord:
+        """Store a record from `prepare`; `tested`: the caller's credential test passed, so
+        the instance starts out operational rather than untested."""
+        saved = self.store.instances.add(record)
+        if tested:
+            self.store.instance_checks.record(saved.name, OPERATIONAL)
+        return saved
 
     def get(self, name: str) -> InstanceRecord:
         return self.store.instances.get(name)
@@ -277,8 +282,15 @@ class Instances:
         return self.store.instances.all()
 
     def test(self, name_or_record: str | InstanceRecord) -> TestResult:
-        """Fetch a brand-new token (never the cached one) and say what happened."""
-        record = self.get(name_or_record) if isinstance(name_or_record, str) else name_or_record
+        """Fetch a brand-new token (never the cached one) and say what happened; a saved
+        instance (given by name) keeps the result as its last test."""
+        if isinstance(name_or_record, InstanceRecord):
+            return self._fetch(name_or_record)
+        result = self._fetch(self.get(name_or_record))
+        self.store.instance_checks.record(name_or_record, result.status)
+        return result
+
+    def _fetch(self, record: InstanceRecord) -> TestResult:
         source = TokenSource(self.endpoint(record), on_request=_counter(record.name))
         try:
             token = source.fetch()
@@ -298,7 +310,7 @@ class Instances:
                 "to match the response exactly)"
             )
         return TestResult(
-            "operational",
+            OPERATIONAL,
             "a token was issued",
             scope=token.scope,
             lifetime=token.lifetime,
@@ -345,7 +357,10 @@ class Instances:
             self._require_valid(updated)
         if auth_changed:
             self.store.tokens.delete(name)
-        return self.store.instances.replace(updated)
+        replaced = self.store.instances.replace(updated)
+        if auth_changed and test:
+            self.store.instance_checks.record(name, OPERATIONAL)
+        return replaced
 
     def remove(self, name: str, *, force: bool = False) -> None:
         """Refused while a flow is bound to the instance (Patchworks does the same), unless

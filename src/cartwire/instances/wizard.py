@@ -88,7 +88,7 @@ class Wizard:
         while True:
             result = self.instances.test(record)
             if result.ok:
-                return self.instances.save(record)
+                return self.instances.save(record, tested=True)
             if retry == RETRIES or not self._recover(method, values, record, result, retry):
                 raise CredentialsRejected(result)
             retry += 1

@@ -12,6 +12,7 @@ from cartwire.instances import Instances, Settings, TestResult
 from cartwire.instances.wizard import Question, Request, Terminal, Wizard
 from cartwire.logs import MASK
 from cartwire.store import InstanceNotFound, InstanceRecord, Store
+from cartwire.store.instance_checks import Check
 
 Status = Literal["operational", "unreachable", "failed authentication", "unexpected response"]
 # The units an instance's rate limit may be given in, for a shell to offer.
@@ -40,9 +41,11 @@ class InstanceView(BaseModel):
     pool: str | None
     created_at: datetime | None
     updated_at: datetime | None
+    status: str | None  # its last credential test: operational, failed authentication, …
+    tested_at: datetime | None  # None: not tested since it was saved
 
     @classmethod
-    def of(cls, record: InstanceRecord) -> "InstanceView":
+    def of(cls, record: InstanceRecord, check: Check | None = None) -> "InstanceView":
         rate = (
             RateLimitView(amount=record.rate_limit_amount, unit=record.rate_limit_unit)
             if record.rate_limit_amount and record.rate_limit_unit
@@ -58,6 +61,8 @@ class InstanceView(BaseModel):
             pool=record.pool,
             created_at=record.created_at,
             updated_at=record.updated_at,
+            status=check.status if check else None,
+            tested_at=check.checked_at if check else None,
         )
 
     @property
@@ -99,6 +104,7 @@ class CredentialTest(BaseModel):
 class InstanceService:
     def __init__(self, store: Store) -> None:
         self._instances = Instances(store)
+        self._checks = store.instance_checks
 
     def auth_method(self, connector: str, key: str | None = None) -> AuthMethod:
         """The fields an instance of `connector` is added with (`key` None: the default)."""
@@ -120,7 +126,7 @@ class InstanceService:
         record = self._instances.add(
             connector, name, given, settings, test=test, auth_method=auth_method, sandbox=sandbox
         )
-        return InstanceView.of(record)
+        return self._viewed(record)
 
     def ensure(self, connector: str, name: str, given: dict[str, str]) -> InstanceView:
         """Add the instance, or update it when its fields differ from `given` (a sandbox that
@@ -130,18 +136,23 @@ class InstanceService:
         except InstanceNotFound:
             return self.add(connector, name, given)
         if {**current.settings, **current.secrets}.items() >= given.items():
-            return InstanceView.of(current)
+            return self._viewed(current)
         return self.update(name, given)
 
     def add_asking(self, request: Request, terminal: Terminal, *, advanced: bool) -> InstanceView:
         """`add` with a person at `terminal`, asked for what is missing or failed the test."""
-        return InstanceView.of(Wizard(self._instances, terminal, advanced=advanced).add(request))
+        return self._viewed(Wizard(self._instances, terminal, advanced=advanced).add(request))
 
     def get(self, name: str) -> InstanceView:
-        return InstanceView.of(self._instances.get(name))
+        return self._viewed(self._instances.get(name))
 
     def all(self) -> list[InstanceView]:
-        return [InstanceView.of(record) for record in self._instances.list()]
+        checks = self._checks.latest()
+        return [InstanceView.of(r, checks.get(r.name)) for r in self._instances.list()]
+
+    def _viewed(self, record: InstanceRecord) -> InstanceView:
+        """With its last test: read after a save, so a save's passing test shows."""
+        return InstanceView.of(record, self._checks.get(record.name))
 
     def test(self, name: str) -> CredentialTest:
         return CredentialTest.of(name, self._instances.test(name))
@@ -155,7 +166,7 @@ class InstanceService:
         test: bool = True,
     ) -> InstanceView:
         """Changed auth fields are tested and saved only if they work."""
-        return InstanceView.of(self._instances.update(name, given, settings, test=test))
+        return self._viewed(self._instances.update(name, given, settings, test=test))
 
     def remove(self, name: str, *, force: bool = False) -> None:
         """Refused while a flow is bound to the instance (`InstanceInUse`) unless forced."""

@@ -118,6 +118,19 @@ class InstanceRow(Base):
     updated_at: Mapped[datetime]
 
 
+class InstanceCheckRow(Base):
+    """The last credential test of an instance: what the instances page shows before anyone
+    presses Test again. Goes with its instance."""
+
+    __tablename__ = "instance_checks"
+
+    instance_id: Mapped[int] = mapped_column(
+        ForeignKey("instances.id", ondelete="CASCADE"), primary_key=True
+    )
+    status: Mapped[str] = mapped_column(String(30))  # operational, failed authentication, …
+    checked_at: Mapped[datetime]
+
+
 class TokenRow(Base):
     __tablename__ = "tokens"
 

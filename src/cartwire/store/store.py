@@ -19,6 +19,7 @@ from cartwire.store.cursors import Cursors
 from cartwire.store.encryption import Encryption
 from cartwire.store.engine import Sessions, create_store_engine, display_url, resolve_url
 from cartwire.store.errors import StoreError, driver_reason
+from cartwire.store.instance_checks import InstanceChecks
 from cartwire.store.instances import Instances
 from cartwire.store.lookup_tables import LookupTables
 from cartwire.store.planned_writes import PlannedWrites
@@ -50,6 +51,7 @@ class Store:
         sessions = Sessions(engine)
         self.encryption = Encryption(sessions)
         self.instances = Instances(sessions, self.encryption)
+        self.instance_checks = InstanceChecks(sessions)
         self.pools = Pools(sessions)
         self.tokens = Tokens(sessions, self.encryption)
         self.webhook_secrets = WebhookSecrets(sessions, self.encryption)

@@ -9,12 +9,12 @@ from typing import Any
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from cartwire.store.models import PoolRow, TokenRow, WebhookSecretRow
+from cartwire.store.models import InstanceCheckRow, PoolRow, TokenRow, WebhookSecretRow
 
 
 def upsert(
     session: Session,
-    model: type[TokenRow] | type[PoolRow] | type[WebhookSecretRow],
+    model: type[TokenRow] | type[PoolRow] | type[WebhookSecretRow] | type[InstanceCheckRow],
     key: str,
     values: dict[str, Any],
 ) -> None:
