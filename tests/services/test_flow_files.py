@@ -2,7 +2,6 @@
 written whole or not at all, deleted only when they are the user's and no run of them is
 going; and the next scheduled run of a flow."""
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,14 +15,6 @@ from tests.recorded_runs import held_run
 from tests.sandbox_instances import add_instance
 
 PREBUILT = "ct-products-to-cl-skus"
-
-
-@pytest.fixture
-def services(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
-    monkeypatch.setenv("CARTWIRE_HOME", str(tmp_path))
-    monkeypatch.delenv("CARTWIRE_DATABASE_URL", raising=False)
-    with Services() as opened:
-        yield opened
 
 
 @pytest.fixture

@@ -1,23 +1,11 @@
 """Each instance's last credential test is kept, so the instances page and `GET /instances`
 show which work without a token request per instance each time they are shown."""
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import httpx
-import pytest
 
 from cartwire.sandbox.manager import Sandbox
 from cartwire.services.context import Services
 from tests.sandbox_instances import fields
-
-
-@pytest.fixture
-def services(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
-    monkeypatch.setenv("CARTWIRE_HOME", str(tmp_path))
-    monkeypatch.delenv("CARTWIRE_DATABASE_URL", raising=False)
-    with Services() as opened:
-        yield opened
 
 
 def test_an_instance_added_after_its_test_starts_out_operational(

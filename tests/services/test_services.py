@@ -3,7 +3,6 @@ in a private home, plain models out."""
 
 import json
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,14 +17,6 @@ from cartwire.services.instances import Settings
 from cartwire.services.webhooks import WebhookRefused
 from tests.flows.world import World
 from tests.sandbox_instances import fields
-
-
-@pytest.fixture
-def services(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
-    monkeypatch.setenv("CARTWIRE_HOME", str(tmp_path))
-    monkeypatch.delenv("CARTWIRE_DATABASE_URL", raising=False)
-    with Services() as opened:
-        yield opened
 
 
 def test_instances_are_added_tested_changed_and_removed_with_secrets_masked(

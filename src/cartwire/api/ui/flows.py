@@ -51,25 +51,11 @@ def enable(
     request: Request,
     name: str,
     _who: Annotated[Principal, Depends(allowed(Permission.MANAGE))],
+    source: Annotated[str | None, Form()] = None,
+    destination: Annotated[str | None, Form()] = None,
 ) -> RedirectResponse:
-    from cartwire.services.errors import FlowError, InstanceNotFound
-
-    try:
-        services(request).flows.enable(name)
-    except (FlowError, InstanceNotFound) as exc:
-        raise _refused(exc) from None
-    return RedirectResponse("/flows", status_code=303)
-
-
-@router.post("/flows/{name}/bind")
-def bind(
-    request: Request,
-    name: str,
-    source: Annotated[str, Form()],
-    destination: Annotated[str, Form()],
-    _who: Annotated[Principal, Depends(allowed(Permission.MANAGE))],
-) -> RedirectResponse:
-    """Bind the flow to these instances (enabled), as `flows enable NAME --source --destination`."""
+    """Enable the flow's saved binding, or bind it to `source` and `destination` (the bind
+    form), as `flows enable NAME [--source --destination]` does."""
     from cartwire.services.errors import FlowError, InstanceNotFound
 
     try:
