@@ -165,6 +165,10 @@ def test_both_instances_added_the_product_flow_run_watched_and_its_failure_retri
     expect(page.locator("#records-moved")).to_have_text(str(skus + prices + 1))
     expect(page.locator("#failing")).to_have_count(0)
 
+    page.get_by_role("link", name="Access").click()
+    expect(page.locator("#users")).to_contain_text("admin")
+    screenshot(page, "access")
+
     secrets = [fields(ct)["client_secret"], wrong["client_secret"], fields(cl)["client_secret"]]
     logs = [path for path in (server.home / "logs").rglob("*") if path.is_file()]
     assert logs, "the server writes its log under $CARTWIRE_HOME/logs"

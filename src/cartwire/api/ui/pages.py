@@ -95,6 +95,7 @@ def render(
             "current": section if section != "/" else "/",
             "can_manage": principal is not None and principal.can(Permission.MANAGE),
             "can_operate": principal is not None and principal.can(Permission.OPERATE),
+            "can_administer": principal is not None and principal.can(Permission.ADMINISTER),
             **context,
         },
         status_code=status_code,

@@ -2,8 +2,10 @@
 
 from fastapi import APIRouter
 
-from cartwire.api.ui import connectors, dashboard, flows, instances, login, runs
+from cartwire.api.ui import access, connectors, dashboard, flows, instances, login, runs
+
+PARTS = (login, dashboard, connectors, instances, flows, runs, access)
 
 router = APIRouter(include_in_schema=False)
-for part in (login, dashboard, connectors, instances, flows, runs):
+for part in PARTS:
     router.include_router(part.router)
