@@ -30,6 +30,12 @@ def worker(
         int | None,
         typer.Option(min=1, help="Source pages a slice reads at most (default 5)."),
     ] = None,
+    shards: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Cut a new full read into up to N shards, read at once (default 1)."
+        ),
+    ] = 1,
     name: Annotated[
         str | None,
         typer.Option(help="The worker's node name (default cartwire-PID@HOST)."),
@@ -42,5 +48,6 @@ def worker(
     from cartwire.workers.main import run_worker
 
     with errors_as_messages(_handlers):
-        budget = SliceBudget() if slice_pages is None else SliceBudget(pages=slice_pages)
+        pages = {} if slice_pages is None else {"pages": slice_pages}
+        budget = SliceBudget(shards=shards, **pages)
         run_worker(concurrency, budget, name)

@@ -83,6 +83,8 @@ class PageLoop:
                 outcome = self._pages(run, source, destination, reporter, budget)
             if outcome is None:
                 return None
+            if run.shard_of is not None and self.flow.source.incremental:
+                return finished(self.store, run, outcome, self._shards_cursor)
             return finished(self.store, run, outcome)
 
     # -- the cursor --------------------------------------------------------------------------
@@ -105,6 +107,11 @@ class PageLoop:
         if cursor is None or cursor.mapping is None or cursor.mapping == self._mapping():
             return None
         return f"flow {self.flow.name} changed since the last successful run: running in full"
+
+    def starts_at_cursor(self) -> bool:
+        """Whether a new run that is not `--full` reads from a saved cursor (incrementally)
+        rather than everything."""
+        return self.flow.source.incremental and self._cursor() is not None
 
     def _since(self, run: Run) -> tuple[datetime | None, Cursor | None]:
         """Where the read starts, and the cursor whose listed records it passes over (None for
@@ -183,6 +190,20 @@ class PageLoop:
                 return None
         return self._read_done(run, window)
 
+    def _shards_cursor(self, checkpoints: list[dict[str, Any]]) -> dict[str, Any] | None:
+        """Where a sharded run's cursor moves once all its shards succeeded: past the newest
+        change any shard saw, and no later than the earliest horizon of them (the records each
+        shard passed by at the cursor's instant are not listed: the next run finds them
+        unchanged)."""
+        newest = [(at, c["newest"]) for c in checkpoints if (at := instant(c.get("newest")))]
+        horizons = [h for c in checkpoints if (h := instant(c.get("horizon"))) is not None]
+        if not newest:
+            return None
+        window = Window(
+            self.settle, start=None, newest=max(newest)[1], horizon=min(horizons, default=None)
+        )
+        return window.position(self._mapping())
+
     def _unseen(
         self, records: list[dict[str, Any]], cursor: Cursor | None, window: Window
     ) -> list[dict[str, Any]]:
@@ -209,6 +230,8 @@ class PageLoop:
                 run.id, "info", f"passed over {seen:,} records an earlier run already processed"
             )
         checkpoint = done.checkpoint or {}
+        if run.shard_of is not None:  # the run's cursor moves once all its shards are done
+            return status
         if not self.flow.source.incremental or status != "succeeded" or checkpoint.get("cursor"):
             return status
         position = window.position(self._mapping())

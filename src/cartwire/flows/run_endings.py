@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 from cartwire.flows.failure_reasons import describe, most_common, of_exception
 from cartwire.store import Store
-from cartwire.store.runs import LeaseLost, Run
+from cartwire.store.runs import LeaseLost, Run, ShardCursor
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -28,11 +28,14 @@ def final_status(store: Store, run_id: int) -> str:
     return "partially succeeded" if written else "failed"
 
 
-def finished(store: Store, run: Run, status: str) -> Run:
+def finished(store: Store, run: Run, status: str, cursor: ShardCursor | None = None) -> Run:
     """End a run that read (or was given) all it could, under its fencing token: its failure
-    kind, if records failed, is theirs, the most common among them."""
-    kind = most_common(store.run_failures.kinds(run.id))
-    return store.runs.finish(run.id, status, fence=run.lease_token, failure_kind=kind)
+    kind, if records failed, is theirs, the most common among them. A shard's `cursor` says
+    where its run's cursor moves when this was its last shard."""
+    kind = most_common(store.run_failures.kinds(run.shard_of or run.id))
+    return store.runs.finish(
+        run.id, status, fence=run.lease_token, failure_kind=kind, cursor=cursor
+    )
 
 
 @contextmanager

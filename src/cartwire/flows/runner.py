@@ -179,6 +179,33 @@ class FlowRunner:
             return self.page_loop.execute_slice(run, budget)
         return self._given_page(run, work_on, None)
 
+    def shard_checkpoints(self, run: Run, parts: int) -> list[dict[str, Any]]:
+        """Where each shard of `run` starts, if it is a full read that may be cut into up to
+        `parts` shards read at once (`Runs.shard`): a new run (nothing read yet, no limit, no
+        given records, not a retry, not itself a shard) whose read starts from nothing, the
+        first slice of it. [] when it is read as one."""
+        if (
+            parts < 2
+            or run.checkpoint is not None
+            or run.shard_of is not None
+            or run.limit is not None
+            or run.retry_of is not None
+            or run.trigger == "webhook"
+            or self.store.runs.inputs(run.id) is not None
+        ):
+            return []
+        source = self.flow.source
+        if source.incremental and not run.full and self.page_loop.starts_at_cursor():
+            return []
+        with self.open(self.source_name) as opened:
+            walks = opened.shards(
+                source.endpoint,
+                parts,
+                filters=source.filters or None,
+                page_size=source.page_size,
+            )
+        return [{"since": None, "paging": walk} for walk in walks]
+
     def _given_page(self, run: Run, work_on: Work, progress: Progress | None) -> Run:
         """The one page of a run of given records, unless it was committed: then it just ends."""
         if run.checkpoint and run.checkpoint.get("done"):

@@ -13,6 +13,7 @@ from typing import Any
 from cartwire.connectors.schema import Connector, Endpoint
 from cartwire.http.client import ApiClient, release_client
 from cartwire.http.paging import paginator_for
+from cartwire.http.paging.base import PageRequest
 from cartwire.platforms.registry import WRITER, registry
 from cartwire.resources.concurrent import apages_concurrent
 from cartwire.resources.reader import Page, apages, pages
@@ -120,6 +121,27 @@ class Platform:
         spec = self.endpoint(endpoint)
         paginator = self._paginator_args(spec, since, page_size)
         return pages(self.api, spec, paginator, self._params(spec, filters), resume)
+
+    def shards(
+        self,
+        endpoint: str,
+        parts: int,
+        *,
+        filters: Filters | None = None,
+        page_size: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Where each of up to `parts` walks starts that together read all of `endpoint` (a
+        full read) exactly once: checkpoints `pages(resume=…)` goes on from, each walked on
+        its own. The paging cuts them (`Paginator.split`, the platform's own range logic)
+        without reading anything; [] when it cannot."""
+        spec = self.endpoint(endpoint)
+        paginator = self._paginator_args(spec, None, page_size)
+        request = PageRequest(params={**spec.params, **self._params(spec, filters)})
+        paginator.first(request)
+        others = paginator.split(request, [], parts)
+        if not others:
+            return []
+        return [paginator.state(), *(other.state() for other in others)]
 
     def apages(
         self,

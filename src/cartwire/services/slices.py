@@ -40,9 +40,11 @@ class SliceBudget:
 
     pages: int = SLICE_PAGES
     seconds: float = SLICE_SECONDS
+    # A new full read is cut into up to this many shards, read at once (1: never cut).
+    shards: int = 1
 
     def __post_init__(self) -> None:
-        if self.pages < 1 or self.seconds <= 0:
+        if self.pages < 1 or self.seconds <= 0 or self.shards < 1:
             raise ValueError(f"a slice needs at least one page and some time, not {self}")
 
     def starting_now(self) -> Budget:
@@ -62,7 +64,16 @@ def process_slice(store: Store, run_id: int, number: int, send: Send, budget: Sl
     taken = f"slice {number} on {owner} (fencing token {run.lease_token})"
     store.run_logs.add(run_id, "info", taken)
     try:
-        ended = FlowRunner.from_run(store, run, opener(store)).slice(run, budget.starting_now())
+        runner = FlowRunner.from_run(store, run, opener(store))
+        if number == 0 and (checkpoints := runner.shard_checkpoints(run, budget.shards)):
+            cut = store.runs.shard(run_id, run.lease_token, checkpoints, lambda s: send(s, 0))
+            store.run_logs.add(
+                run_id,
+                "info",
+                f"cut into {len(cut)} shards: runs {', '.join(str(s.id) for s in cut)}",
+            )
+            return f"cut into {len(cut)} shards"
+        ended = runner.slice(run, budget.starting_now())
         if ended is not None:
             return ended.status
     except LeaseLost as lost:

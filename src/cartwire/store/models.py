@@ -243,6 +243,8 @@ class RunRow(Base):
     lease_token: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     # Why it failed, by kind (`cartwire.flows.failure_reasons`); None when nothing failed.
     failure_kind: Mapped[str | None] = mapped_column(String(20))
+    # A shard's run: the run it is a shard of (whose counts it adds to; `store.runs.shard`).
+    shard_of: Mapped[int | None] = mapped_column(Integer, index=True)
 
 
 class ActiveRunRow(Base):

@@ -12,6 +12,13 @@ Runs on workers go in slices, each a message that a queue delivers at least once
 takeover (a slice, or `claim`) raises its fencing token `lease_token`. A page or an ending is
 committed only under the run's current token (`fence`), with the row locked, so a slice whose
 run was taken over since commits nothing: its page counts once, under the one that holds it.
+
+A large full read on workers may be cut into shards (`shard`): each shard is a run of its own
+(`shard_of` names the run it belongs to) with its own checkpoint, slice and token, so many
+workers read one run at once. A shard's page adds its counts and failed records to its run in
+the same transaction; the run holds the binding's lock and no holder of its own while its
+shards go on, and ends, with the status its counts earn, in the transaction that ends its last
+shard, which is also where its incremental cursor moves: only once every shard has passed it.
 """
 
 import json
@@ -108,6 +115,7 @@ class Run:
     limit: int | None = None  # read at most this many source records (`flows run --limit`)
     slice_no: int = 0  # on workers: the slice the run is at (`Runs.take_slice`)
     lease_token: int = 0  # the fencing token its holder commits under
+    shard_of: int | None = None  # a shard's run: the run whose read it is a part of
 
     @property
     def duration(self) -> timedelta | None:
@@ -159,6 +167,7 @@ def run_of(row: RunRow) -> Run:
         limit=row.record_limit,
         slice_no=row.slice_no,
         lease_token=row.lease_token,
+        shard_of=row.shard_of,
     )
 
 
@@ -224,7 +233,7 @@ def _take_lock(
 
 
 def _dead(row: RunRow) -> bool:
-    if row.status == "queued":
+    if row.status == "queued" or _sharded(row):
         return False
     if row.owner is None:
         return True
@@ -233,6 +242,50 @@ def _dead(row: RunRow) -> bool:
         beat = row.heartbeat_at or row.started_at or row.created_at
         return _now() - beat > STALE_AFTER
     return not alive
+
+
+def _sharded(row: RunRow) -> bool:
+    """A run whose read was cut into shards: it has no holder of its own (its shards have),
+    and lives until the last of them ends."""
+    return row.owner is None and bool((row.checkpoint or {}).get("shards"))
+
+
+def _shard_status(shards: list[RunRow], counts: dict[str, int]) -> tuple[str, str | None]:
+    """The status of a run whose shards all ended: stopped if one was, failed (with its error)
+    if one failed as a whole, else what the summed counts earn."""
+    for status in ("stopped", "failed"):
+        for shard in shards:
+            if shard.status == status and (status == "stopped" or shard.error):
+                return status, shard.error
+    if not counts.get("failed"):
+        return "succeeded", None
+    written = sum(counts.get(k, 0) for k in ("created", "updated", "unchanged"))
+    return ("partially succeeded" if written else "failed"), None
+
+
+# The cursor a sharded run's read leaves, from its shards' final checkpoints (None: stays).
+ShardCursor = Callable[[list[dict[str, Any]]], dict[str, Any] | None]
+
+
+def _shard_ended(session: Session, shard: RunRow, cursor: ShardCursor | None = None) -> None:
+    """After a shard ended (in the same transaction): end its run once no shard of it is left
+    unfinished, moving the cursor to `cursor(checkpoints)` if every shard succeeded."""
+    if shard.shard_of is None:
+        return
+    run = _run_row(session, shard.shard_of, lock=True)
+    shards = session.scalars(select(RunRow).where(RunRow.shard_of == run.id)).all()
+    if run.status in FINISHED or any(s.status not in FINISHED for s in shards):
+        return
+    status, error = _shard_status(list(shards), run.counts)
+    if (
+        cursor is not None
+        and status == "succeeded"
+        and all(s.status == "succeeded" for s in shards)
+        and not run.dry_run
+        and (position := cursor([s.checkpoint or {} for s in shards])) is not None
+    ):
+        cursors.advance(session, (run.flow, run.source, run.destination), position, _now())
+    _end(session, run, status, error)
 
 
 class Runs:
@@ -387,11 +440,14 @@ class Runs:
             return f"run {run_id} is at slice {row.slice_no}: slice {number} came again or is stale"
         if row.status == "running" and not _dead(row):
             return f"slice {number} of run {run_id} is being processed by {row.owner}"
-        if row.stop_requested:
+        run = row if row.shard_of is None else _run_row(session, row.shard_of, lock=True)
+        if row.stop_requested or run.stop_requested:
             _end(session, row, "stopped")
-            return f"run {run_id} stopped on request"
+            _shard_ended(session, row)
+            return f"run {run.id} stopped on request"
         try:
-            self._hold_lock(session, row)
+            if row.shard_of is None:  # a shard's run holds the binding's lock for it
+                self._hold_lock(session, row)
         except RunBusy as busy:
             return str(busy)
         row.lease_token += 1
@@ -401,6 +457,63 @@ class Runs:
         row.ended_at, row.error, row.cursor_after = None, None, None
         session.flush()
         return run_of(row)
+
+    def shard(
+        self,
+        run_id: int,
+        fence: int,
+        checkpoints: list[dict[str, Any]],
+        send: Callable[[int], None],
+    ) -> list[Run]:
+        """Cut a run that has read nothing yet into shards, one per checkpoint (where each
+        shard's part of the read starts): each a run of its own, `queued` at slice 0, whose
+        message `send(shard's run id)` sends inside this transaction, so the run is cut only if
+        every message went out. The run keeps the binding's lock, with no holder of its own,
+        until its last shard ends. Raises LeaseLost if `fence` is stale."""
+        with self._sessions.write() as session:
+            row = _fenced(session, run_id, fence)
+            if row.checkpoint is not None:
+                raise StoreError(f"run {run_id} has read pages already; it cannot be cut")
+            row.checkpoint = {"shards": len(checkpoints)}
+            row.status, row.owner = "running", None
+            now = _now()
+            shards = [
+                RunRow(
+                    flow=row.flow,
+                    flow_version=row.flow_version,
+                    flow_text=row.flow_text,
+                    trigger=row.trigger,
+                    source=row.source,
+                    destination=row.destination,
+                    full=row.full,
+                    dry_run=row.dry_run,
+                    status="queued",
+                    counts=dict.fromkeys(COUNTS, 0),
+                    step_counts={step: dict.fromkeys(c, 0) for step, c in row.step_counts.items()},
+                    checkpoint=checkpoint,
+                    owner=None,
+                    stop_requested=False,
+                    created_at=now,
+                    cursor_before=row.cursor_before,
+                    slice_no=0,
+                    lease_token=0,
+                    shard_of=row.id,
+                )
+                for checkpoint in checkpoints
+            ]
+            session.add_all(shards)
+            session.flush()
+            for shard in shards:
+                send(shard.id)
+            return [run_of(shard) for shard in shards]
+
+    def shards(self, run_id: int) -> list[Run]:
+        """The shards of a run, in the order they were cut ([] for a run read as one)."""
+        with self._sessions.read() as session:
+            rows = session.scalars(
+                select(RunRow).where(RunRow.shard_of == run_id).order_by(RunRow.id)
+            )
+            return [run_of(r) for r in rows]
 
     def hand_over(self, run_id: int, fence: int, send: Callable[[int], None]) -> Run:
         """Give a run back to the queue after a slice that left it unfinished: `queued` at the
@@ -421,22 +534,25 @@ class Runs:
         (else LeaseLost, and nothing is recorded)."""
         with self._encryption.writing() as (session, keyring):
             row = _fenced(session, run_id, fence)
-            row.counts = _added(row.counts, progress.counts)
-            steps = dict(row.step_counts)
-            for step, counts in progress.steps.items():
-                steps[step] = _added(steps.get(step, {}), counts)
-            row.step_counts = steps
+            # A shard's page is its run's too: counted in both, its records kept with the run.
+            run = row if row.shard_of is None else _run_row(session, row.shard_of, lock=True)
+            for counted in {row.id: row, run.id: run}.values():
+                counted.counts = _added(counted.counts, progress.counts)
+                steps = dict(counted.step_counts)
+                for step, counts in progress.steps.items():
+                    steps[step] = _added(steps.get(step, {}), counts)
+                counted.step_counts = steps
             row.checkpoint = progress.checkpoint
             row.heartbeat_at = now = _now()
-            run_failures.keep(session, keyring, run_id, progress.failures, now)
+            run_failures.keep(session, keyring, run.id, progress.failures, now)
             run_logs.keep(session, run_id, progress.logs, now)
             if progress.planned:
-                planned_writes.keep(session, keyring, run_id, progress.planned)
+                planned_writes.keep(session, keyring, run.id, progress.planned)
             if progress.cursor is not None and not row.dry_run:
                 cursors.advance(
                     session, (row.flow, row.source, row.destination), progress.cursor, now
                 )
-            return row.stop_requested
+            return row.stop_requested or run.stop_requested
 
     def finish(
         self,
@@ -445,13 +561,17 @@ class Runs:
         error: str | None = None,
         fence: int | None = None,
         failure_kind: str | None = None,
+        cursor: ShardCursor | None = None,
     ) -> Run:
         """End a run, keeping where the cursor now is (moved by it or not). One that cannot be
         resumed any more lets its given records go. With `fence`, only while that is still the
-        run's fencing token (else LeaseLost)."""
+        run's fencing token (else LeaseLost). A shard's last end ends its run too (`cursor`
+        says where that run's cursor moves, if all its shards succeeded)."""
         with self._sessions.write() as session:
             row = _fenced(session, run_id, fence)
             _end(session, row, status, error, failure_kind)
+            if status in FINISHED:
+                _shard_ended(session, row, cursor)
             if status not in RESUMABLE:
                 session.execute(delete(RunInputRow).where(RunInputRow.run_id == run_id))
             session.flush()
