@@ -22,6 +22,7 @@ from cartwire.cli import (
     users,
     webhooks,
     worker,
+    workers,
 )
 from cartwire.cli.common import (
     JsonOption,
@@ -43,6 +44,7 @@ app = typer.Typer(
     help="cartwire: move products, prices, stock, customers and orders between platforms.",
 )
 app.add_typer(sandbox.app, name="sandbox")
+app.add_typer(workers.app, name="workers")
 app.add_typer(connectors.app, name="connectors")
 app.add_typer(instances.app, name="instances")
 app.add_typer(secrets.app, name="secrets")

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from cartwire.services.instances import InstanceService
     from cartwire.services.lookups import LookupService
     from cartwire.services.pools import PoolService
+    from cartwire.services.queue import QueueStatus
     from cartwire.services.records import RecordService
     from cartwire.services.run_starter import RunStarter
     from cartwire.services.runs import RunService
@@ -95,6 +96,17 @@ class Services:
         from cartwire.services.run_starter import RunStarter
 
         return RunStarter(self.store, self.dispatcher)
+
+    def workers_status(self, timeout: float = 2.0) -> "QueueStatus":
+        """The workers that answer, the queue's waiting slices, the runs queued and running:
+        `NoBroker` without CARTWIRE_BROKER_URL."""
+        from cartwire.services.dispatch import NoBroker, broker_url
+        from cartwire.services.queue import queue_status
+
+        url = broker_url()
+        if url is None:
+            raise NoBroker()
+        return queue_status(self.store, url, timeout)
 
     def process_slice(self, run_id: int, number: int, send: "Send", budget: "SliceBudget") -> str:
         """A worker's slice of a run: taken, processed, handed over (`slices`)."""

@@ -18,9 +18,12 @@ message at least once. The settings ask exactly that of Celery:
 """
 
 import os
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from celery import Celery
 from kombu.exceptions import KombuError
+from pydantic import BaseModel
 
 from cartwire.flows.background import Records
 from cartwire.flows.catalog import FlowFile
@@ -142,3 +145,70 @@ class CeleryDispatcher:
 
 def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+class WorkerView(BaseModel):
+    name: str
+    active: list[str]  # the slices it is processing now, by task id (run-N-slice-M)
+    processed: int  # slices since it started
+
+
+class QueueStatus(BaseModel):
+    """What `cartwire workers status` shows: the workers that answered, the messages waiting
+    in the deployment's queue, and the runs the store has queued and running."""
+
+    broker: str  # without its password
+    queue: str
+    waiting: int
+    workers: list[WorkerView]
+    runs: dict[str, int]  # queued, running
+
+
+def queue_status(store: Store, broker_url: str, timeout: float = 2.0) -> QueueStatus:
+    """Ask every worker (a broadcast that waits `timeout` seconds for answers) and the broker
+    (how many messages wait in the queue: a passive declare, which changes nothing)."""
+    app = celery_app(broker_url)
+    try:
+        inspect = app.control.inspect(timeout=timeout)
+        answered: dict[str, Any] = inspect.ping() or {}
+        active: dict[str, Any] = inspect.active() or {}
+        stats: dict[str, Any] = inspect.stats() or {}
+        waiting = _waiting(app)
+    except (KombuError, OSError) as exc:
+        raise QueueUnavailable(f"the broker did not answer: {_reason(exc)}") from exc
+    workers = [
+        WorkerView(
+            name=name,
+            active=[task["id"] for task in active.get(name, [])],
+            processed=sum(stats.get(name, {}).get("total", {}).values()),
+        )
+        for name in sorted(answered)
+    ]
+    counted = store.run_history.by_status()
+    return QueueStatus(
+        broker=_without_password(broker_url),
+        queue=queue_name(),
+        waiting=waiting,
+        workers=workers,
+        runs={status: counted.get(status, 0) for status in ("queued", "running")},
+    )
+
+
+def _waiting(app: Celery) -> int:
+    """Messages in the queue; 0 for a queue no worker or sender has declared yet."""
+    with app.connection_for_read() as connection:
+        channel: Any = connection.default_channel  # kombu's channels all declare queues
+        try:
+            declared = channel.queue_declare(queue_name(), passive=True)
+        except connection.channel_errors:
+            return 0
+        return int(declared.message_count)
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
