@@ -179,3 +179,22 @@ def test_workers_killed_ten_times_during_a_sharded_run_lose_and_double_nothing(
             f"{run.counts['unchanged']} where a killed slice had written them)"
         )
         assert sum(killer.kills.values()) >= KILLS, "the run ended before enough kills"
+
+
+def test_stopping_a_sharded_run_stops_its_shards(
+    deployment: Deployment, ct: Sandbox, cl: Sandbox
+) -> None:
+    catalogue = Catalogue(seed=23, products=20 * PAGE, customers=2, orders=1)
+    with deployment.store() as store:
+        seeded(deployment.home, catalogue, ct, cl, store)
+        deployment.start_workers(1, "--slice-pages", "1", "--shards", str(SHARDS))
+        run_id = _queued(deployment)
+        wait_for(lambda: store.runs.shards(run_id), DEADLINE, "the run to be cut")
+        store.runs.request_stop(run_id)  # 20 pages to go, one a slice, on one worker
+        run = wait_for(lambda: _ended(store, run_id), DEADLINE, "the sharded run to stop")
+        shards = store.runs.shards(run_id)
+        assert run.status == "stopped"
+        assert [s.status for s in shards] == ["stopped"] * SHARDS
+        assert {k: run.counts[k] for k in COUNTS} == _summed(shards)
+        assert run.counts["read"] < 20 * PAGE
+        assert store.runs.active(FLOW) == []  # the binding's lock given up with the run
