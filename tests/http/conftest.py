@@ -1,9 +1,11 @@
-"""Opened instances of the sandboxes, each test in its own cartwire home."""
+"""Opened instances of the sandboxes, each test in its own cartwire home, and the local Redis
+the tests of limits shared by processes keep their windows and leases in."""
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import redis
 
 from cartwire.instances import Settings
 from cartwire.resources import Platform
@@ -14,6 +16,7 @@ from tests.platforms.commercelayer import conftest as commercelayer
 from tests.sandbox_instances import add_instance
 
 Opener = Callable[..., Platform]
+REDIS = "redis://127.0.0.1:6379/15"  # a database of its own, apart from the brokers' 0
 
 # The Commerce Layer pacing tests read and write the sandbox as the resource tests do, so they take
 # the same fixtures (a conftest's fixtures are only seen below its own folder).
@@ -45,3 +48,13 @@ def open_platform(store: Store) -> Iterator[Opener]:
     yield open_
     for platform in opened:
         platform.close()
+
+
+@pytest.fixture
+def redis_server() -> redis.Redis:
+    client = redis.Redis.from_url(REDIS)
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        pytest.fail(f"no Redis at {REDIS}: start it with scripts/services")
+    return client

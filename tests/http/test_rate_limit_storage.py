@@ -12,10 +12,10 @@ from cartwire.http.instance_rate_limit import KEY_PREFIX, STORAGE_ENV, Limiter, 
 from cartwire.instances import Settings
 from cartwire.sandbox.manager import Sandbox
 from cartwire.store import Store
+from tests.http.conftest import REDIS
 from tests.sandbox_instances import add_instance
 from tests.support import run_cli
 
-REDIS = "redis://127.0.0.1:6379/15"
 THREE_A_MINUTE = RateLimit(3, "minute")
 
 
@@ -32,16 +32,6 @@ def still_waiting(limiter: Limiter) -> bool:
     return asyncio.run(attempt())
 
 
-@pytest.fixture
-def server() -> redis.Redis:
-    client = redis.Redis.from_url(REDIS)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        pytest.fail(f"no Redis at {REDIS}: start it with scripts/services")
-    return client
-
-
 def test_in_memory_threads_and_tasks_share_one_window() -> None:
     limiter = Limiter(f"memory-{uuid.uuid4().hex}", THREE_A_MINUTE)
     for _ in range(3):
@@ -49,7 +39,7 @@ def test_in_memory_threads_and_tasks_share_one_window() -> None:
     assert still_waiting(limiter)
 
 
-def test_in_redis_two_limiters_share_one_window(server: redis.Redis) -> None:
+def test_in_redis_two_limiters_share_one_window(redis_server: redis.Redis) -> None:
     key = f"shared-{uuid.uuid4().hex}"
     first, second = Limiter(key, THREE_A_MINUTE, REDIS), Limiter(key, THREE_A_MINUTE, REDIS)
     first.acquire()
@@ -57,11 +47,11 @@ def test_in_redis_two_limiters_share_one_window(server: redis.Redis) -> None:
     asyncio.run(second.aacquire())
     assert still_waiting(second)
     assert still_waiting(first)
-    assert server.keys(f"*{KEY_PREFIX}:{key}*")
+    assert redis_server.keys(f"*{KEY_PREFIX}:{key}*")
 
 
 def test_consecutive_processes_draw_on_one_budget(
-    tmp_path: Path, ct: Sandbox, server: redis.Redis, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, ct: Sandbox, redis_server: redis.Redis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     name = f"redis-{uuid.uuid4().hex[:8]}"
     monkeypatch.setenv("CARTWIRE_HOME", str(tmp_path))

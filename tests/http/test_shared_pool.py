@@ -13,8 +13,8 @@ import redis
 from cartwire.http.instance_rate_limit import STORAGE_ENV
 from cartwire.http.shared_limits import pool_for
 from cartwire.http.shared_pool import SharedPool
+from tests.http.conftest import REDIS
 
-REDIS = "redis://127.0.0.1:6379/15"
 SIZE = 3
 PROCESSES, THREADS, HOLDS = 4, 4, 5
 
@@ -54,17 +54,7 @@ def _work(name: str, seen: "multiprocessing.Queue[int]") -> None:
     seen.put(max(most))
 
 
-@pytest.fixture
-def server() -> redis.Redis:
-    client = redis.Redis.from_url(REDIS)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        pytest.fail(f"no Redis at {REDIS}")
-    return client
-
-
-def test_processes_together_hold_no_more_than_the_size(server: redis.Redis) -> None:
+def test_processes_together_hold_no_more_than_the_size(redis_server: redis.Redis) -> None:
     name = f"pool-{uuid.uuid4().hex}"
     context = multiprocessing.get_context("spawn")
     seen: multiprocessing.Queue[int] = context.Queue()
@@ -75,11 +65,11 @@ def test_processes_together_hold_no_more_than_the_size(server: redis.Redis) -> N
     for process in processes:
         process.join(timeout=60)
     assert max(most) <= SIZE
-    assert server.zcard(f"cartwire-pool:{name}") == 0  # every lease given back
+    assert redis_server.zcard(f"cartwire-pool:{name}") == 0  # every lease given back
 
 
 def test_the_pool_is_in_redis_when_the_storage_is(
-    server: redis.Redis, monkeypatch: pytest.MonkeyPatch
+    redis_server: redis.Redis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(STORAGE_ENV, REDIS)
     assert isinstance(pool_for(f"shared-{uuid.uuid4().hex}", 2), SharedPool)

@@ -8,19 +8,9 @@ import pytest
 import redis
 
 from cartwire.http.shared_windows import MemoryWindows, RedisWindows, Window, Windows, windows_for
+from tests.http.conftest import REDIS
 
-REDIS = "redis://127.0.0.1:6379/15"
 HOUR = 3600.0  # windows far longer than a test: nothing leaves them while it runs
-
-
-@pytest.fixture
-def server() -> redis.Redis:
-    client = redis.Redis.from_url(REDIS)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        pytest.fail(f"no Redis at {REDIS}")
-    return client
 
 
 def _windows(kind: str) -> Windows:
@@ -28,7 +18,9 @@ def _windows(kind: str) -> Windows:
 
 
 @pytest.mark.parametrize("kind", ["memory", "redis"])
-def test_a_request_is_booked_in_every_window_or_in_none(kind: str, server: redis.Redis) -> None:
+def test_a_request_is_booked_in_every_window_or_in_none(
+    kind: str, redis_server: redis.Redis
+) -> None:
     windows = _windows(kind)
     key = uuid.uuid4().hex
     average, burst = Window(f"{key}/average", 5, HOUR), Window(f"{key}/burst", 2, HOUR)
@@ -61,7 +53,7 @@ def _hammer(key: str, tries: int, booked: "multiprocessing.Queue[int]") -> None:
     booked.put(sum(1 for _ in range(tries) if windows.reserve([window]) is None))
 
 
-def test_processes_together_book_no_more_than_the_window_holds(server: redis.Redis) -> None:
+def test_processes_together_book_no_more_than_the_window_holds(redis_server: redis.Redis) -> None:
     key = uuid.uuid4().hex
     context = multiprocessing.get_context("spawn")
     booked: multiprocessing.Queue[int] = context.Queue()
