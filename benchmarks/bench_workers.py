@@ -28,17 +28,20 @@ taken) against the catalogue: lost, duplicated, unexpected and wrong-amount reco
 The machine this was written on has 2 shared CPU cores: past 2 workers the processes compete for
 them (and with the sandboxes and PostgreSQL), so scaling beyond 2 is bounded by the machine.
 
-Measured at 2,000 products (the default, not the issue's 100,000; 2 shared cores, other work
-running; 204 s in all): limits off, 1 / 2 / 4 workers 12.2 / 8.5 / 10.2 s (1,959 / 2,807 /
-2,356 records/s: 1.00x / 1.43x / 1.20x); live, 10.2 / 18.7 / 42.5 s (1.00x / 0.55x / 0.24x;
-a second run of 1 and 4 workers live: 10.1 / 17.4 s, 0.58x). Every run: 23,944 records, 2
-token requests, no 429, lost / duplicated / wrong 0, peak RSS 263-277 MB a worker. At this
-size the live limits are not the bound for one worker (254 Commerce Layer requests, all skus
-and prices through 16 imports), but the sharded runs send more (361-405) and, with 4 shards,
-110 of them were single-record writes (`POST skus` 62, `POST prices` 48) beside 19 imports:
-writes that the live limits' 50 per 10 s burst paces. Why a shard writes some records one by
-one rather than in its imports is not pinned down yet; it, not the engine, is what makes the
-sharded runs slower at live limits here.
+Measured (2 shared cores, other work running; not yet the issue's 100,000 products):
+- 10,000 products (119,496 records; 492 s in all). Limits off, 1 / 2 / 4 workers: 42.5 / 25.9
+  / 19.5 s, 2,811 / 4,610 / 6,137 records/s: 1.00x / 1.64x / 2.18x. Live: 79.1 / 77.0 /
+  78.8 s, 1,510 / 1,552 / 1,517 records/s: 1.00x / 1.03x / 1.00x; ~1,256 cacheable GETs
+  (lookups) against 1,000 a minute, shared by the workers in Redis, are the bound whatever the
+  number of workers. Every run: 2 token requests, no 429, lost / duplicated / wrong 0, peak
+  RSS 276-287 MB a worker.
+- 2,000 products (23,944 records; the default): off 12.2 / 8.5 / 10.2 s (1.00x / 1.43x /
+  1.20x), live 10.2 / 18.7 / 42.5 s (1.00x / 0.55x / 0.24x; again 10.1 s and 17.4 s for 1 and 4
+  workers); 2 token requests, no 429, nothing lost or doubled, 263-277 MB a worker.
+- Sharded runs sometimes write records one by one beside their imports (4 shards at 2,000
+  live: `POST skus` 62, `POST prices` 48; at 10,000: 92 and 42 `POST skus` in two of the
+  runs), writes the live limits' 50 per 10 s burst paces; why a shard does so is not pinned
+  down yet. At 2,000 products this, not the engine, made the sharded runs slower at live limits.
 """
 
 import argparse
