@@ -91,6 +91,7 @@ from cartwire.flows.runner import FlowRunner
 from cartwire.home import data_dir
 from cartwire.sandbox import manager
 from cartwire.sandbox.catalogue import Catalogue, Product
+from cartwire.sandbox.clients import all_attributes, api_client
 from cartwire.sandbox.commercelayer.ratelimit import CACHEABLE_TYPES, PROFILES
 from cartwire.sandbox.seed import seed
 from cartwire.services.clients import open_platform, opener
@@ -283,63 +284,11 @@ class Bench:
 
     # -- plain HTTP to the platforms (not through cartwire) ------------------------------------
 
-    def ct_client(self) -> httpx.Client:
-        creds = self.ct.credentials
-        token = httpx.post(
-            f"{creds['auth_url']}/oauth/token",
-            auth=(creds["client_id"], creds["client_secret"]),
-            data={"grant_type": "client_credentials", "scope": creds["scope"]},
-            timeout=30,
-        )
-        token.raise_for_status()
-        return httpx.Client(
-            base_url=f"{creds['api_url']}/{creds['project_key']}/",
-            headers={"Authorization": f"Bearer {token.json()['access_token']}"},
-            timeout=60,
-        )
-
-    def cl_client(self) -> httpx.Client:
-        creds = self.cl.credentials
-        token = httpx.post(
-            f"{creds['auth_url']}/oauth/token",
-            json={
-                "grant_type": "client_credentials",
-                "client_id": creds["client_id"],
-                "client_secret": creds["client_secret"],
-            },
-            timeout=30,
-        )
-        token.raise_for_status()
-        return httpx.Client(
-            base_url=f"{creds['api_url']}/api/",
-            headers={
-                "Authorization": f"Bearer {token.json()['access_token']}",
-                "Accept": "application/vnd.api+json",
-            },
-            timeout=60,
-        )
-
-    def cl_all(self, client: httpx.Client, kind: str, fields: str) -> list[dict[str, Any]]:
-        """Every record of a Commerce Layer collection (attributes), by id keyset."""
-        found: list[dict[str, Any]] = []
-        last = ""
-        while True:
-            query = {"sort": "id", "page[size]": "25", f"fields[{kind}]": fields}
-            if last:
-                query["filter[q][id_gt]"] = last
-            response = client.get(kind, params=query)
-            response.raise_for_status()
-            data = response.json()["data"]
-            found += [item["attributes"] for item in data]
-            if len(data) < 25:
-                return found
-            last = data[-1]["id"]
-
     def _check_cl_baseline(self) -> None:
         """What the flow writes to: price lists eur/usd/gbp and shipping category merchandise."""
-        with self.unlimited(), self.cl_client() as client:
-            lists = {a["code"] for a in self.cl_all(client, "price_lists", "code")}
-            categories = {a["code"] for a in self.cl_all(client, "shipping_categories", "code")}
+        with self.unlimited(), api_client(self.cl) as client:
+            lists = {a["code"] for a in all_attributes(client, "price_lists", "code")}
+            categories = {a["code"] for a in all_attributes(client, "shipping_categories", "code")}
         missing = ({"eur", "usd", "gbp"} - lists) | ({"merchandise"} - categories)
         if missing:
             raise SystemExit(f"the seeded Commerce Layer sandbox lacks {sorted(missing)}")
@@ -356,9 +305,9 @@ class Bench:
     def verify(self, catalogue: Catalogue) -> Check:
         """Every sku and price of the catalogue in Commerce Layer once, with its amount."""
         variants = [v for p in catalogue.products() for v in p.variants]
-        with self.unlimited(), self.cl_client() as client:
-            skus = [a["code"] for a in self.cl_all(client, "skus", "code")]
-            prices = self.cl_all(client, "prices", "sku_code,currency_code,amount_cents")
+        with self.unlimited(), api_client(self.cl) as client:
+            skus = [a["code"] for a in all_attributes(client, "skus", "code")]
+            prices = all_attributes(client, "prices", "sku_code,currency_code,amount_cents")
         want_prices = {(v.sku, cur): cents for v in variants for cur, cents in v.prices.items()}
         check = Check(expected=len(variants) + len(want_prices))
         for present, expected in (
@@ -530,8 +479,8 @@ class Bench:
             variants = sum(len(p.variants) for p in changed)
             read = run.counts.get("read", 0)
             names = {f"{p.name_en} v{attempt + 2}" for p in changed}
-            with self.unlimited(), self.cl_client() as cl:
-                skus = self.cl_all(cl, "skus", "code,name")
+            with self.unlimited(), api_client(self.cl) as cl:
+                skus = all_attributes(cl, "skus", "code,name")
             renamed = sum(1 for s in skus if s["name"] in names)
             say(
                 f"  read {read:,} products ({len(changed)} changed), wrote {row.written} records "
@@ -541,7 +490,7 @@ class Bench:
 
     def _rename(self, products: list[Product], suffix: str) -> None:
         """A new name for each product in commercetools: `changeName` + `publish`."""
-        with self.ct_client() as ct:
+        with api_client(self.ct) as ct:
             for product in products:
                 found = ct.get("products", params={"where": f'key="{product.key}"'})
                 found.raise_for_status()

@@ -73,6 +73,7 @@ from sqlalchemy.engine import make_url
 from cartwire.demo import connect_sandboxes
 from cartwire.sandbox import manager
 from cartwire.sandbox.catalogue import Catalogue
+from cartwire.sandbox.clients import all_attributes, api_client
 from cartwire.sandbox.seed import seed
 from cartwire.store import Store
 from cartwire.store.runs import FINISHED, Run
@@ -287,51 +288,14 @@ class Bench:
         found: dict[str, Any] = self.admin.get(f"{sandbox.url}/_sandbox/counters").json()
         return found
 
-    def cl_client(self) -> httpx.Client:
-        creds = self.cl.credentials
-        token = httpx.post(
-            f"{creds['auth_url']}/oauth/token",
-            json={
-                "grant_type": "client_credentials",
-                "client_id": creds["client_id"],
-                "client_secret": creds["client_secret"],
-            },
-            timeout=30,
-        )
-        token.raise_for_status()
-        return httpx.Client(
-            base_url=f"{creds['api_url']}/api/",
-            headers={
-                "Authorization": f"Bearer {token.json()['access_token']}",
-                "Accept": "application/vnd.api+json",
-            },
-            timeout=60,
-        )
-
-    def cl_all(self, client: httpx.Client, kind: str, fields: str) -> list[dict[str, Any]]:
-        """Every record of a Commerce Layer collection (attributes), by id keyset."""
-        found: list[dict[str, Any]] = []
-        last = ""
-        while True:
-            query = {"sort": "id", "page[size]": "25", f"fields[{kind}]": fields}
-            if last:
-                query["filter[q][id_gt]"] = last
-            response = client.get(kind, params=query)
-            response.raise_for_status()
-            data = response.json()["data"]
-            found += [item["attributes"] for item in data]
-            if len(data) < 25:
-                return found
-            last = data[-1]["id"]
-
     def verify(self, catalogue: Catalogue) -> Check:
         """Every sku and price of the catalogue in Commerce Layer once, with its amount (read
         with the limits off, so the check does not wait on the windows)."""
         self.set_limits("off")
         variants = [v for p in catalogue.products() for v in p.variants]
-        with self.cl_client() as client:
-            skus = [a["code"] for a in self.cl_all(client, "skus", "code")]
-            prices = self.cl_all(client, "prices", "sku_code,currency_code,amount_cents")
+        with api_client(self.cl) as client:
+            skus = [a["code"] for a in all_attributes(client, "skus", "code")]
+            prices = all_attributes(client, "prices", "sku_code,currency_code,amount_cents")
         want_prices = {(v.sku, cur): cents for v in variants for cur, cents in v.prices.items()}
         check = Check(expected=len(variants) + len(want_prices))
         for present, expected in (

@@ -5,6 +5,8 @@ for Commerce Layer) and import none of cartwire's client code, so what they see 
 sandbox really answers.
 """
 
+from typing import Any
+
 import httpx
 
 from cartwire.sandbox.manager import COMMERCETOOLS, Sandbox
@@ -46,3 +48,21 @@ def api_client(sandbox: Sandbox, timeout: float = 60) -> httpx.Client:
         base = f"{creds['api_url']}/api/"
         headers["Accept"] = "application/vnd.api+json"
     return httpx.Client(base_url=base, headers=headers, timeout=timeout)
+
+
+def all_attributes(client: httpx.Client, kind: str, fields: str) -> list[dict[str, Any]]:
+    """The attributes of every record of a Commerce Layer collection (`fields[kind]` only),
+    walked by id keyset, from an `api_client` of the Commerce Layer sandbox."""
+    found: list[dict[str, Any]] = []
+    last = ""
+    while True:
+        query = {"sort": "id", "page[size]": "25", f"fields[{kind}]": fields}
+        if last:
+            query["filter[q][id_gt]"] = last
+        response = client.get(kind, params=query)
+        response.raise_for_status()
+        data = response.json()["data"]
+        found += [item["attributes"] for item in data]
+        if len(data) < 25:
+            return found
+        last = data[-1]["id"]
