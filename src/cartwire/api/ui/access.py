@@ -3,6 +3,7 @@ to add and remove users and to create and revoke keys, as `cartwire users` and `
 apikeys` do. A new key is shown once, on the page its creation answers with (not after a
 redirect, which would have to carry it); a password never comes back in a page."""
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -22,7 +23,6 @@ def _page(
     *,
     created: CreatedKey | None = None,
     refused: AccessRefused | None = None,
-    form: str | None = None,  # which form `refused` is about: "user" or "key"
 ) -> HTMLResponse:
     access = services(request).access
     return render(
@@ -36,8 +36,16 @@ def _page(
         roles=ROLES,
         created=created,
         refused=refused,
-        form=form,
     )
+
+
+def _back_after(request: Request, principal: Admin, change: Callable[[], object]) -> Response:
+    """Make the change and go back to the page; a refusal is the page again, saying why."""
+    try:
+        change()
+    except AccessRefused as exc:
+        return _page(request, principal, refused=exc)
+    return RedirectResponse("/access", status_code=303)
 
 
 @router.get("/access", response_class=HTMLResponse)
@@ -53,20 +61,13 @@ def add_user(
     role: Annotated[str, Form()],
     password: Annotated[str, Form()],
 ) -> Response:
-    try:
-        services(request).access.add_user(name, role, password)
-    except AccessRefused as exc:
-        return _page(request, principal, refused=exc, form="user")
-    return RedirectResponse("/access", status_code=303)
+    access = services(request).access
+    return _back_after(request, principal, lambda: access.add_user(name, role, password))
 
 
 @router.post("/access/users/{name}/remove", response_class=HTMLResponse)
 def remove_user(request: Request, principal: Admin, name: str) -> Response:
-    try:
-        services(request).access.remove_user(name)
-    except AccessRefused as exc:
-        return _page(request, principal, refused=exc, form="user")
-    return RedirectResponse("/access", status_code=303)
+    return _back_after(request, principal, lambda: services(request).access.remove_user(name))
 
 
 @router.post("/access/keys", response_class=HTMLResponse)
@@ -79,14 +80,10 @@ def create_key(
     try:
         created = services(request).access.create_key(name, role)
     except AccessRefused as exc:
-        return _page(request, principal, refused=exc, form="key")
+        return _page(request, principal, refused=exc)
     return _page(request, principal, created=created)
 
 
 @router.post("/access/keys/{name}/revoke", response_class=HTMLResponse)
 def revoke_key(request: Request, principal: Admin, name: str) -> Response:
-    try:
-        services(request).access.revoke(name)
-    except AccessRefused as exc:
-        return _page(request, principal, refused=exc, form="key")
-    return RedirectResponse("/access", status_code=303)
+    return _back_after(request, principal, lambda: services(request).access.revoke(name))

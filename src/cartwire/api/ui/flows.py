@@ -3,6 +3,8 @@ the connectors it reads and writes), its last runs as status pips, its next sche
 enable switch and a "Run now" button. Runs started here run in the server's process (the run
 starter); the person is taken to the run's page to watch it."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
@@ -41,9 +43,15 @@ def flows(request: Request, principal: Annotated[Principal, Depends(viewer)]) ->
     )
 
 
-def _refused(exc: Exception) -> HTTPException:
+@contextmanager
+def _refused_as_409() -> Iterator[None]:
     """A flow that cannot be switched or run: the service's reason, as a 409."""
-    return HTTPException(409, str(exc))
+    from cartwire.services.errors import FlowError, InstanceNotFound, RunBusy
+
+    try:
+        yield
+    except (FlowError, InstanceNotFound, RunBusy) as exc:
+        raise HTTPException(409, str(exc)) from None
 
 
 @router.post("/flows/{name}/enable")
@@ -56,12 +64,8 @@ def enable(
 ) -> RedirectResponse:
     """Enable the flow's saved binding, or bind it to `source` and `destination` (the bind
     form), as `flows enable NAME [--source --destination]` does."""
-    from cartwire.services.errors import FlowError, InstanceNotFound
-
-    try:
+    with _refused_as_409():
         services(request).flows.enable(name, source, destination)
-    except (FlowError, InstanceNotFound) as exc:
-        raise _refused(exc) from None
     return RedirectResponse("/flows", status_code=303)
 
 
@@ -71,12 +75,8 @@ def disable(
     name: str,
     _who: Annotated[Principal, Depends(allowed(Permission.MANAGE))],
 ) -> RedirectResponse:
-    from cartwire.services.errors import FlowError
-
-    try:
+    with _refused_as_409():
         services(request).flows.disable(name)
-    except FlowError as exc:
-        raise _refused(exc) from None
     return RedirectResponse("/flows", status_code=303)
 
 
@@ -86,10 +86,6 @@ def run_now(
     name: str,
     _who: Annotated[Principal, Depends(allowed(Permission.OPERATE))],
 ) -> RedirectResponse:
-    from cartwire.services.errors import FlowError, InstanceNotFound, RunBusy
-
-    try:
+    with _refused_as_409():
         run = services(request).starter.start(name)
-    except (FlowError, InstanceNotFound, RunBusy) as exc:
-        raise _refused(exc) from None
     return RedirectResponse(f"/runs/{run.id}", status_code=303)
