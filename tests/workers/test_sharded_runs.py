@@ -10,6 +10,7 @@ import signal
 from collections import Counter
 from typing import Any
 
+from cartwire.demo import CL_INSTANCE, CT_INSTANCE
 from cartwire.sandbox.catalogue import Catalogue
 from cartwire.sandbox.manager import Sandbox
 from cartwire.store import Store
@@ -23,6 +24,7 @@ from tests.workers.test_queued_runs import RUN
 DEADLINE = 600  # seconds a sharded run may take to end, on a loaded machine
 SHARDS = 4
 KILLS = 10
+SMALL = ("--shard-records", "1")  # the catalogues here are small: cut them all the same
 
 
 def _ended(store: Store, run_id: int) -> Run | None:
@@ -83,7 +85,7 @@ def test_a_full_read_in_shards_on_three_workers_is_the_sum_of_its_shards(
     skus, prices = _expected(catalogue)
     with deployment.store() as store:
         world = seeded(deployment.home, catalogue, ct, cl, store)
-        deployment.start_workers(3, "--slice-pages", "1", "--shards", str(SHARDS))
+        deployment.start_workers(3, "--slice-pages", "1", "--shards", str(SHARDS), *SMALL)
         run_id = _queued(deployment)
         run = wait_for(lambda: _ended(store, run_id), DEADLINE, "the sharded run to end")
         shards = _checked(store, world, catalogue, 6 * PAGE, run)
@@ -163,7 +165,7 @@ def test_workers_killed_ten_times_during_a_sharded_run_lose_and_double_nothing(
     catalogue = Catalogue(seed=22, products=20 * PAGE, customers=2, orders=1)
     with deployment.store() as store:
         world = seeded(deployment.home, catalogue, ct, cl, store)
-        deployment.start_workers(3, "--slice-pages", "3", "--shards", str(SHARDS))
+        deployment.start_workers(3, "--slice-pages", "3", "--shards", str(SHARDS), *SMALL)
         run_id = _queued(deployment)
         killer = Killer(store, run_id, seed=22)
         wait_for(killer, DEADLINE, f"{KILLS} kills")
@@ -187,7 +189,7 @@ def test_stopping_a_sharded_run_stops_its_shards(
     catalogue = Catalogue(seed=23, products=20 * PAGE, customers=2, orders=1)
     with deployment.store() as store:
         seeded(deployment.home, catalogue, ct, cl, store)
-        deployment.start_workers(1, "--slice-pages", "1", "--shards", str(SHARDS))
+        deployment.start_workers(1, "--slice-pages", "1", "--shards", str(SHARDS), *SMALL)
         run_id = _queued(deployment)
         wait_for(lambda: store.runs.shards(run_id), DEADLINE, "the run to be cut")
         store.runs.request_stop(run_id)  # 20 pages to go, one a slice, on one worker
@@ -198,3 +200,40 @@ def test_stopping_a_sharded_run_stops_its_shards(
         assert {k: run.counts[k] for k in COUNTS} == _summed(shards)
         assert run.counts["read"] < 20 * PAGE
         assert store.runs.active(FLOW) == []  # the binding's lock given up with the run
+
+
+def _ct_emails(world: World) -> Counter[str]:
+    """Each commercetools customer's email, as often as it is there."""
+    with world.ct_client() as client:
+        found = client.get("customers", params={"limit": "500"}).json()
+    assert found["total"] == found["count"], "more customers than one page"
+    return Counter(c["email"] for c in found["results"])
+
+
+def test_a_commerce_layer_read_is_cut_where_the_emulator_says(
+    deployment: Deployment, ct: Sandbox, cl: Sandbox
+) -> None:
+    """Commerce Layer ids are opaque: the cut points come from the server (a count, then the
+    record a shard's length past each cut), and the shards read every customer once."""
+    catalogue = Catalogue(seed=24, products=2, customers=400, orders=1)
+    with deployment.store() as store:
+        world = seeded(deployment.home, catalogue, ct, cl, store)
+        emails = Counter(c["attributes"]["email"] for c in world.cl_all("customers"))
+        before = _ct_emails(world)
+        deployment.start_workers(2, "--slice-pages", "1", "--shards", "3", "--shard-records", "25")
+        flow = "cl-customers-to-ct-customers"
+        args = ("flows", "run", flow, "--source", CL_INSTANCE, "--destination", CT_INSTANCE)
+        queued = run_cli(deployment.home, *args, "--json", "--queue", env=deployment.env)
+        assert queued.returncode == 0, queued.stderr
+        run_id = json.loads(queued.stdout)["run_id"]
+        run = wait_for(lambda: _ended(store, run_id), DEADLINE, "the sharded run to end")
+        shards = store.runs.shards(run_id)
+        assert run.status == "succeeded", (run.error, [(s.status, s.error) for s in shards])
+        assert [s.status for s in shards] == ["succeeded"] * 3
+        assert {k: run.counts[k] for k in COUNTS} == _summed(shards)
+        assert run.counts["read"] == sum(emails.values()) == len(emails) == 100
+        assert all(s.counts["read"] >= 25 for s in shards)  # none shorter than it may be
+        after = _ct_emails(world)
+        assert set(after) == set(before) | set(emails)  # every customer there ...
+        assert max(after.values()) == 1  # ... once
+        assert run.counts["created"] == len(set(emails) - set(before))

@@ -31,11 +31,19 @@ def worker(
         typer.Option(min=1, help="Source pages a slice reads at most (default 5)."),
     ] = None,
     shards: Annotated[
-        int,
+        int | None,
         typer.Option(
-            min=1, help="Cut a new full read into up to N shards, read at once (default 1)."
+            min=1,
+            help="Cut a new full read into up to N shards, read at once (default 8; 1: never).",
         ),
-    ] = 1,
+    ] = None,
+    shard_records: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Source records a shard holds at least: smaller reads stay whole (default 10000).",
+        ),
+    ] = None,
     name: Annotated[
         str | None,
         typer.Option(help="The worker's node name (default cartwire-PID@HOST)."),
@@ -48,6 +56,6 @@ def worker(
     from cartwire.workers.main import run_worker
 
     with errors_as_messages(_handlers):
-        pages = {} if slice_pages is None else {"pages": slice_pages}
-        budget = SliceBudget(shards=shards, **pages)
+        given = {"pages": slice_pages, "shards": shards, "shard_records": shard_records}
+        budget = SliceBudget(**{key: value for key, value in given.items() if value is not None})
         run_worker(concurrency, budget, name)

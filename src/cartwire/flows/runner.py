@@ -179,11 +179,11 @@ class FlowRunner:
             return self.page_loop.execute_slice(run, budget)
         return self._given_page(run, work_on, None)
 
-    def shard_checkpoints(self, run: Run, parts: int) -> list[dict[str, Any]]:
+    def shard_checkpoints(self, run: Run, parts: int, least: int = 1) -> list[dict[str, Any]]:
         """Where each shard of `run` starts, if it is a full read that may be cut into up to
-        `parts` shards read at once (`Runs.shard`): a new run (nothing read yet, no limit, no
-        given records, not a retry, not itself a shard) whose read starts from nothing, the
-        first slice of it. [] when it is read as one."""
+        `parts` shards of at least `least` records, read at once (`Runs.shard`): a new run
+        (nothing read yet, no limit, no given records, not a retry, not itself a shard) whose
+        read starts from nothing, the first slice of it. [] when it is read as one."""
         if (
             parts < 2
             or run.checkpoint is not None
@@ -201,6 +201,7 @@ class FlowRunner:
             walks = opened.shards(
                 source.endpoint,
                 parts,
+                least=least,
                 filters=source.filters or None,
                 page_size=source.page_size,
             )

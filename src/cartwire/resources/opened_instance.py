@@ -13,7 +13,7 @@ from typing import Any
 from cartwire.connectors.schema import Connector, Endpoint
 from cartwire.http.client import ApiClient, release_client
 from cartwire.http.paging import paginator_for
-from cartwire.http.paging.base import PageRequest
+from cartwire.http.paging.base import PageRequest, Paginator
 from cartwire.platforms.registry import WRITER, registry
 from cartwire.resources.concurrent import apages_concurrent
 from cartwire.resources.reader import Page, apages, pages
@@ -127,18 +127,27 @@ class Platform:
         endpoint: str,
         parts: int,
         *,
+        least: int = 1,
         filters: Filters | None = None,
         page_size: int | None = None,
     ) -> list[dict[str, Any]]:
-        """Where each of up to `parts` walks starts that together read all of `endpoint` (a
-        full read) exactly once: checkpoints `pages(resume=…)` goes on from, each walked on
-        its own. The paging cuts them (`Paginator.split`, the platform's own range logic)
-        without reading anything; [] when it cannot."""
+        """Where each of up to `parts` walks of at least `least` records starts that together
+        read all of `endpoint` (a full read) exactly once: checkpoints `pages(resume=…)` goes
+        on from, each walked on its own. The paging cuts them (`Paginator.cut`, the platform's
+        own range logic), asking the server what it needs to (how many records, where to cut)
+        but reading no page; [] when the read stays whole."""
         spec = self.endpoint(endpoint)
         paginator = self._paginator_args(spec, None, page_size)
         request = PageRequest(params={**spec.params, **self._params(spec, filters)})
         paginator.first(request)
-        others = paginator.split(request, [], parts)
+        cutting = paginator.cut(request, parts, least)
+        try:
+            asked = next(cutting)
+            while True:
+                answer = self.api.request(spec.method, asked.url or spec.path, params=asked.params)
+                asked = cutting.send(answer.json())
+        except StopIteration as done:
+            others: list[Paginator] = done.value
         if not others:
             return []
         return [paginator.state(), *(other.state() for other in others)]

@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 SLICE_PAGES = 5  # pages a slice reads at most
 SLICE_SECONDS = 60  # and it starts no page after this long: a slice is short whatever the page
+SHARDS = 8  # a new full read is cut into at most this many shards ...
+SHARD_RECORDS = 10_000  # ... each of at least this many source records
 
 Send = Callable[[int, int], None]  # (run id, slice number): send that slice's message
 
@@ -40,11 +42,13 @@ class SliceBudget:
 
     pages: int = SLICE_PAGES
     seconds: float = SLICE_SECONDS
-    # A new full read is cut into up to this many shards, read at once (1: never cut).
-    shards: int = 1
+    # A new full read is cut into up to this many shards, read at once (1: never cut), ...
+    shards: int = SHARDS
+    # ... of at least this many source records each: a small read stays whole.
+    shard_records: int = SHARD_RECORDS
 
     def __post_init__(self) -> None:
-        if self.pages < 1 or self.seconds <= 0 or self.shards < 1:
+        if self.pages < 1 or self.seconds <= 0 or self.shards < 1 or self.shard_records < 1:
             raise ValueError(f"a slice needs at least one page and some time, not {self}")
 
     def starting_now(self) -> Budget:
@@ -65,7 +69,9 @@ def process_slice(store: Store, run_id: int, number: int, send: Send, budget: Sl
     store.run_logs.add(run_id, "info", taken)
     try:
         runner = FlowRunner.from_run(store, run, opener(store))
-        if number == 0 and (checkpoints := runner.shard_checkpoints(run, budget.shards)):
+        if number == 0 and (
+            checkpoints := runner.shard_checkpoints(run, budget.shards, budget.shard_records)
+        ):
             cut = store.runs.shard(run_id, run.lease_token, checkpoints, lambda s: send(s, 0))
             store.run_logs.add(
                 run_id,

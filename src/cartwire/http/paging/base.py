@@ -6,7 +6,7 @@ can be saved and restored, so a flow can checkpoint mid-collection and resume th
 """
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
@@ -114,6 +114,19 @@ class Paginator(ABC):
         when the walk cannot be cut.
         """
         return []
+
+    def cut(
+        self, request: PageRequest, parts: int, least: int
+    ) -> Generator[PageRequest, Any, list["Paginator"]]:
+        """Cut a whole walk, before its first page, into up to `parts` walks of at least
+        `least` records each, read as shards of one run. A generator in the manner of httpx's
+        `Auth.auth_flow`: it yields the requests whose answers it needs (how many records
+        there are, where to cut), is sent each answer's body, and returns the other walks
+        (this one narrowed to the first part, as `split`). Without asking anything (the
+        default), it cuts as `split` does, whatever the size; [] when the walk stays whole.
+        """
+        yield from ()
+        return self.split(request, [], parts)
 
     def probe(self, request: PageRequest) -> PageRequest | None:
         """For walks whose cut points only the server knows: a request whose answer says where

@@ -28,7 +28,7 @@ server orders them. Id ranges are the cheapest filter a database has (a primary-
 cutting between pages keeps the cursor, so both parts continue after the records already read.
 """
 
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -229,17 +229,58 @@ class ClIdKeyset(JsonApiPaginator):
         return PageRequest({**request.params, "page[size]": 1, "page[number]": middle + 1})
 
     def split_at(self, request: PageRequest, body: Any) -> Paginator | None:
+        cut = self._found_id(body)
+        if cut is None or cut == self.after:
+            return None
+        return self._cut_at(request, [cut])[0]
+
+    def cut(
+        self, request: PageRequest, parts: int, least: int
+    ) -> Generator[PageRequest, Any, list[Paginator]]:
+        """Shards of a whole walk, cut where the server says: one request for how many
+        records the walk has (`page[size]=1`, `meta.record_count`, as the SDK's `count()`),
+        then one per cut for the record a part's length past the previous cut (`id_gt` it),
+        so each cut follows the one before in the server's own order, even while records
+        are added or removed meanwhile."""
+        if parts < 2:
+            return []
+        count = dig((yield self._one(request.params, 1)), "meta.record_count")
+        if not isinstance(count, int) or isinstance(count, bool):
+            return []
+        parts = min(parts, count // max(least, 1))
+        cuts: list[str] = []
+        for _ in range(parts - 1):
+            step = count // parts
+            params = request.params if not cuts else {**request.params, q("id_gt"): cuts[-1]}
+            cut = self._found_id((yield self._one(params, step + 1 if not cuts else step)))
+            if cut is None:
+                break
+            cuts.append(cut)
+        return self._cut_at(request, cuts) if cuts else []
+
+    @staticmethod
+    def _one(params: dict[str, Any], number: int) -> PageRequest:
+        """The walk's request for just its `number`th record."""
+        return PageRequest({**params, "page[size]": 1, "page[number]": number})
+
+    def _found_id(self, body: Any) -> str | None:
         found = self.records(body)
         cut = found[0].get("id") if found else None
-        if not isinstance(cut, str) or not cut or cut == self.after:
-            return None
-        child = type(self)(self.endpoint, self.paging, self.since)
-        child.lo, child.hi = cut, self.hi
-        self._inherit(child)
-        self.hi = cut
+        return cut if isinstance(cut, str) and cut else None
+
+    def _cut_at(self, request: PageRequest, cuts: list[str]) -> list[Paginator]:
+        """This walk narrowed to before the first of `cuts` (ascending), and a walk for each
+        range from one cut to the next (the last to this walk's end)."""
+        children: list[Paginator] = []
+        for lo, hi in zip(cuts, [*cuts[1:], self.hi], strict=True):
+            child = type(self)(self.endpoint, self.paging, self.since)
+            child.lo, child.hi = lo, hi
+            self._inherit(child)
+            children.append(child)
+        self.hi = cuts[0]
         self._remaining = None  # no longer known for the shorter range
         self._apply(request)
-        return child
+        return children
 
     def _inherit(self, child: "ClIdKeyset") -> None:
         """What a part cut from this walk shares with it (subclasses: the time window)."""

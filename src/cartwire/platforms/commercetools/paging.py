@@ -12,7 +12,7 @@ cursor's predicate is one more `where`, which commercetools combines with the ot
 """
 
 import json
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -198,6 +198,22 @@ class IdKeyset(_Keyset):
         self.left = None  # no longer known for the shorter range
         self._where(request, self._cursor())
         return children
+
+    def cut(
+        self, request: PageRequest, parts: int, least: int
+    ) -> Generator[PageRequest, Any, list[Paginator]]:
+        """As `split`, into no more parts than hold `least` records each: one request first,
+        for the walk's `total` (a total capped under a predicate means "at least that many")."""
+        if parts < 2:
+            return []
+        body = yield PageRequest({**request.params, "limit": 1, "withTotal": "true"})
+        total = body.get("total") if isinstance(body, dict) else None
+        if not isinstance(total, int) or isinstance(total, bool):
+            return []
+        capped = "where" in request.params and total == MAX_OFFSET
+        if not capped:
+            parts = min(parts, total // max(least, 1))
+        return self.split(request, [], parts)
 
 
 ID_SPACE = 16**8  # the values of an id's leading 8 hex digits
