@@ -159,3 +159,29 @@ def _waiting_on_a_lock(url: str) -> bool:
             "WHERE wait_event_type = 'Lock' AND datname = current_database()"
         ).fetchone()
     return bool(found and found[0])
+
+
+def test_a_run_whose_worker_is_gone_is_queued_again_once(store: Store) -> None:
+    lost = _queued(store, "lost")
+    store.runs.take_slice(lost.id, 0, DEAD)  # its worker vanished mid-slice
+    held = _queued(store, "held")
+    store.runs.take_slice(held.id, 0, ALIVE)  # a live worker is on it
+    waiting = _queued(store, "waiting")  # its message waits in the queue
+    foreground = record_run(store.runs, "foreground", status=None, owner=DEAD)  # not on workers
+    sent: list[tuple[int, int]] = []
+
+    assert store.runs.requeue_lost(lambda run_id, number: sent.append((run_id, number))) == [
+        lost.id
+    ]
+    assert store.runs.requeue_lost(lambda run_id, number: sent.append((run_id, number))) == []
+    assert sent == [(lost.id, 1)]  # once, at a new slice: the lost message is stale now
+    again = store.runs.get(lost.id)
+    assert (again.status, again.owner, again.slice_no) == ("queued", None, 1)
+    with pytest.raises(SliceRefused, match="at slice 1"):
+        store.runs.take_slice(lost.id, 0, ALIVE)  # the lost message, delivered after all
+    assert store.runs.take_slice(lost.id, 1, ALIVE).status == "running"
+    assert store.runs.get(held.id).status == "running"
+    assert store.runs.get(waiting.id).status == "queued"
+    assert store.runs.get(foreground.id).status == "running"  # `runs resume` is the user's
+    logged = [line.message for line in store.run_logs.of(lost.id)]
+    assert logged == [f"slice 0's worker is gone ({DEAD}): queued again"]

@@ -237,3 +237,28 @@ def test_a_commerce_layer_read_is_cut_where_the_emulator_says(
         assert set(after) == set(before) | set(emails)  # every customer there ...
         assert max(after.values()) == 1  # ... once
         assert run.counts["created"] == len(set(emails) - set(before))
+
+
+def test_a_run_whose_whole_worker_was_killed_is_queued_again_by_the_next(
+    deployment: Deployment, ct: Sandbox, cl: Sandbox
+) -> None:
+    """A worker killed outright (its main process and its pool, as a machine lost would be)
+    leaves its slice's message unacknowledged in Redis for the visibility timeout, an hour: the
+    next worker's sweep finds the run held by a dead process and queues it again at once."""
+    catalogue = Catalogue(seed=25, products=6 * PAGE, customers=2, orders=1)
+    with deployment.store() as store:
+        world = seeded(deployment.home, catalogue, ct, cl, store)
+        deployment.start_workers(1, "--slice-pages", "1", "--shards", "1")
+        run_id = _queued(deployment)
+        wait_for(lambda: _slice_holders(store, [run_id]), DEADLINE, "a slice to be taken")
+        os.killpg(deployment.workers[0].popen.pid, signal.SIGKILL)  # the whole worker
+        deployment.workers[0].popen.wait()
+        deployment.start_workers(1, "--slice-pages", "1", "--shards", "1")
+        run = wait_for(lambda: _ended(store, run_id), DEADLINE, "the run to end")
+        assert run.status == "succeeded", run.error
+        assert run.counts["read"] == 6 * PAGE
+        assert _destination(world) == _expected(catalogue)  # every record once
+        gone = [
+            line.message for line in store.run_logs.of(run_id) if "worker is gone" in line.message
+        ]
+        assert gone, "the run was not queued again by a sweep"

@@ -114,6 +114,13 @@ class Services:
 
         return process_slice(self.store, run_id, number, send, budget)
 
+    def requeue_lost_slices(self, send: "Send") -> list[int]:
+        """The runs on workers whose slice was lost with its worker, queued again
+        (`slices.requeue_lost`)."""
+        from cartwire.services.slices import requeue_lost
+
+        return requeue_lost(self.store, send)
+
     def metrics(self) -> tuple[bytes, str]:
         """The Prometheus exposition (`metrics`): runs and records from the store, this
         process's requests per instance; (body, content type)."""

@@ -35,6 +35,7 @@ from cartwire.store import Store
 from cartwire.store.runs import Run
 
 SLICE_TASK = "cartwire.slice"
+SWEEP_TASK = "cartwire.sweep"  # queue again the slices lost with their workers
 QUEUE_ENV = "CARTWIRE_QUEUE"
 DEFAULT_QUEUE = "cartwire"
 # An hour: 60 times a slice's time budget, so only a message whose worker is gone comes again.

@@ -102,12 +102,26 @@ def process_slice(store: Store, run_id: int, number: int, send: Send, budget: Sl
         _note(store, run_id, f"slice {number} stopped: {lost}", "warning")
         return "taken over"
     except Exception as exc:  # the broker did not take the next slice: resumable, not stuck
-        reason = f"slice {number + 1} could not be queued ({describe(exc)}); resume the run"
+        reason = (
+            f"slice {number + 1} could not be queued ({describe(exc)}); the workers queue it "
+            "again once the broker takes messages (or resume the run)"
+        )
         _note(store, run_id, reason, "error")
         store.runs.finish(run_id, "interrupted", fence=run.lease_token)
         log.warning("run %s: %s", run_id, reason)
         return "interrupted"
     return "handed over"
+
+
+def requeue_lost(store: Store, send: Send) -> list[int]:
+    """Queue again the runs whose slice was lost with its worker (`Runs.requeue_lost`): the
+    queue delivers a message again when the process holding it is killed, but not when the
+    whole worker vanishes (its unacknowledged message waits for the broker's visibility
+    timeout, an hour on Redis) nor when the broker lost the message; the store knows better."""
+    requeued = store.runs.requeue_lost(send)
+    if requeued:
+        log.warning("queued again, their workers gone: runs %s", ", ".join(map(str, requeued)))
+    return requeued
 
 
 def _note(store: Store, run_id: int, message: str, level: str = "info") -> None:

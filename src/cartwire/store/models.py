@@ -23,6 +23,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    false,
     null,
     select,
     text,
@@ -245,6 +246,8 @@ class RunRow(Base):
     failure_kind: Mapped[str | None] = mapped_column(String(20))
     # A shard's run: the run it is a shard of (whose counts it adds to; `store.runs.shard`).
     shard_of: Mapped[int | None] = mapped_column(Integer, index=True)
+    # Processed by workers, in slices: whose lost slices the workers queue again themselves.
+    on_workers: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
 class ActiveRunRow(Base):

@@ -347,6 +347,7 @@ class Runs:
                 cursor_before=cursors.position(session, key),
                 slice_no=0,
                 lease_token=0,
+                on_workers=owner is None,
             )
             session.add(row)
             session.flush()
@@ -371,6 +372,7 @@ class Runs:
             row = self._resumable(session, run_id)
             row.status, row.owner = "running", owner
             row.heartbeat_at = _now()
+            row.on_workers = False  # taken over here: its own process resumes it, if ever
             session.flush()
             return run_of(row)
 
@@ -381,6 +383,7 @@ class Runs:
         with self._sessions.write() as session:
             row = self._resumable(session, run_id)
             row.status, row.owner, row.heartbeat_at = "queued", None, None
+            row.on_workers = True
             session.flush()
             send(row.slice_no)
             return run_of(row)
@@ -451,7 +454,7 @@ class Runs:
         except RunBusy as busy:
             return str(busy)
         row.lease_token += 1
-        row.status, row.owner = "running", owner
+        row.status, row.owner, row.on_workers = "running", owner, True
         row.heartbeat_at = now = _now()
         row.started_at = row.started_at or now
         row.ended_at, row.error, row.cursor_after = None, None, None
@@ -498,6 +501,7 @@ class Runs:
                     slice_no=0,
                     lease_token=0,
                     shard_of=row.id,
+                    on_workers=True,
                 )
                 for checkpoint in checkpoints
             ]
@@ -506,6 +510,42 @@ class Runs:
             for shard in shards:
                 send(shard.id)
             return [run_of(shard) for shard in shards]
+
+    def requeue_lost(self, send: Callable[[int, int], None]) -> list[int]:
+        """Queue again, each at a new slice, the runs on workers whose slice was lost with its
+        worker: `running` under an owner that is dead (`_dead`: its process is gone, or, on
+        another host, its heartbeat is stale), or marked `interrupted` since (by a process
+        that found it so, or by a slice whose hand-over the broker refused). `send(run id,
+        slice)` sends each one's message inside its transaction, with the row locked, so two
+        workers sweeping at once queue it once; the new slice makes the lost message stale,
+        should the broker deliver it after all. The ids of the runs queued again."""
+        with self._sessions.read() as session:
+            found = session.scalars(
+                select(RunRow.id).where(
+                    RunRow.on_workers.is_(True), RunRow.status.in_(("running", "interrupted"))
+                )
+            ).all()
+        return [run_id for run_id in found if self._requeue_if_lost(run_id, send)]
+
+    def _requeue_if_lost(self, run_id: int, send: Callable[[int, int], None]) -> bool:
+        with self._sessions.write() as session:
+            row = _run_row(session, run_id, lock=True)
+            lost = row.status == "interrupted" or (row.status == "running" and _dead(row))
+            if not row.on_workers or not lost:
+                return False  # taken, or ended, since it was found
+            try:
+                if row.shard_of is None:  # a shard's run holds the binding's lock for it
+                    self._hold_lock(session, row)
+            except RunBusy:  # another run of the binding started meanwhile: resume by hand
+                return False
+            gone = row.owner or "a process that marked it interrupted"
+            row.slice_no += 1
+            row.status, row.owner = "queued", None
+            message = f"slice {row.slice_no - 1}'s worker is gone ({gone}): queued again"
+            run_logs.keep(session, row.id, [("warning", message)], _now())
+            session.flush()
+            send(row.id, row.slice_no)
+            return True
 
     def shards(self, run_id: int) -> list[Run]:
         """The shards of a run, in the order they were cut ([] for a run read as one)."""
