@@ -28,7 +28,17 @@ taken) against the catalogue: lost, duplicated, unexpected and wrong-amount reco
 The machine this was written on has 2 shared CPU cores: past 2 workers the processes compete for
 them (and with the sandboxes and PostgreSQL), so scaling beyond 2 is bounded by the machine.
 
-Measured (2 shared cores, other work running; not yet the issue's 100,000 products):
+Measured (2 shared cores):
+- 100,000 products (1,198,696 records; 4,943 s in all, nothing else running for the limits-off
+  runs). Limits off, 1 / 2 / 4 workers: 590.6 / 380.1 / 336.2 s, 2,030 / 3,154 / 3,565
+  records/s: 1.00x / 1.55x / 1.76x (4 workers on 2 cores: the machine is the bound). Live:
+  904.3 / 901.5 / 908.5 s, 1,326 / 1,330 / 1,319 records/s: 1.00x each; ~15,600 Commerce
+  Layer requests, 13,100 of them cacheable lookups (GET prices, GET skus) against 1,000 a
+  minute shared by all workers: ~13 minutes of lookups whatever the number of workers (issue
+  12's Exports are the way past it). Every run: 2 token requests, lost / duplicated / wrong 0,
+  peak RSS 294-309 MB a worker. 429s: 0, except 4 in the 4-worker live run (against ~15,800
+  requests; each retried, nothing lost): the shared windows are not yet exact when four
+  workers reach a window's edge at once.
 - 10,000 products (119,496 records; 492 s in all). Limits off, 1 / 2 / 4 workers: 42.5 / 25.9
   / 19.5 s, 2,811 / 4,610 / 6,137 records/s: 1.00x / 1.64x / 2.18x. Live: 79.1 / 77.0 /
   78.8 s, 1,510 / 1,552 / 1,517 records/s: 1.00x / 1.03x / 1.00x; ~1,256 cacheable GETs

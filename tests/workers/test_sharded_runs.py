@@ -92,6 +92,12 @@ def test_a_full_read_in_shards_on_three_workers_is_the_sum_of_its_shards(
         assert run.counts["created"] == sum(skus.values()) + sum(prices.values())
         cut = [line.message for line in store.run_logs.of(run_id) if "shards" in line.message]
         assert cut == [f"cut into {SHARDS} shards: runs {', '.join(str(s.id) for s in shards)}"]
+        shown = run_cli(deployment.home, "runs", "show", str(shards[0].id), env=deployment.env)
+        assert f"shard of run {run_id}" in shown.stdout
+        shown = run_cli(
+            deployment.home, "runs", "show", str(shards[0].id), "--json", env=deployment.env
+        )
+        assert json.loads(shown.stdout)["shard_of"] == run_id
         # the cursor moved once every shard had read its part: the next run reads nothing new
         assert store.cursors.get(FLOW, run.source, run.destination) is not None
         again = wait_for(lambda: _ended(store, _queued(deployment)), DEADLINE, "the next run")

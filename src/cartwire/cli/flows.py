@@ -76,6 +76,7 @@ def run_document(run: "RunView") -> dict[str, Any]:
         "error": run.error,
         "failure_kind": run.failure_kind,
         "retryable": run.retryable,
+        "shard_of": run.shard_of,
     }
 
 
@@ -123,7 +124,8 @@ def _print_run(
         return
     colour = {"succeeded": "green", "partially succeeded": "yellow"}.get(run.status, "red")
     counts = _counts_text(run.counts, run.dry_run)
-    notes = [note for note in ("dry run" if run.dry_run else "", _limited(run)) if note]
+    shard = f"shard of run {run.shard_of}" if run.shard_of is not None else ""
+    notes = [note for note in ("dry run" if run.dry_run else "", _limited(run), shard) if note]
     what = f" ({', '.join(notes)})" if notes else ""
     out.print(f"run {run.id} [{colour}]{run.status}[/{colour}]{what}: {counts}")
     if run.error:

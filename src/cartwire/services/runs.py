@@ -66,6 +66,7 @@ class RunView(BaseModel):
     stop_requested: bool
     error: str | None
     failure_kind: str | None  # configuration, transient, data, conflict or internal
+    shard_of: int | None  # a shard's run: the run whose read it is a part of (workers)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
