@@ -54,9 +54,12 @@ class TokenSource:
         margin: timedelta | None = None,
         timeout: float = 30.0,
         on_request: Callable[[], None] | None = None,
+        ration: Callable[[], None] | None = None,
     ) -> None:
         """`on_request` is told of every token request made (not of cached tokens handed out):
-        the instance's counter of the process's token requests, kept above this layer."""
+        the instance's counter of the process's token requests, kept above this layer.
+        `ration`, when the platform limits token requests, returns once one may be sent (it
+        may block: `cartwire.http.token_ration`)."""
         self.endpoint = endpoint
         self.persistence = persistence
         self.margin = margin
@@ -67,6 +70,7 @@ class TokenSource:
         self._async_locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
         self.requests_made = 0
         self._on_request = on_request
+        self._ration = ration
 
     def _fresh(self, token: Token | None) -> bool:
         return (
@@ -137,6 +141,8 @@ class TokenSource:
 
     def fetch(self) -> Token:
         """Ask the platform for a new token now (no cache): also the instance's credential test."""
+        if self._ration is not None:
+            self._ration()
         self._count()
         requested_at = now()
         with httpx.Client(timeout=self.timeout) as client:
@@ -147,6 +153,8 @@ class TokenSource:
         return self.endpoint.parse(response, requested_at)
 
     async def afetch(self) -> Token:
+        if self._ration is not None:
+            await asyncio.to_thread(self._ration)
         self._count()
         requested_at = now()
         async with httpx.AsyncClient(timeout=self.timeout) as client:

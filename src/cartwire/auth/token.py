@@ -55,6 +55,7 @@ class TokenEndpoint:
     token_key: str
     expires_key: str
     scope_key: str
+    rate_limit: tuple[int, float] | None = None  # requests per seconds (connector file)
 
     @classmethod
     def for_instance(cls, method: AuthMethod, values: dict[str, str]) -> "TokenEndpoint":
@@ -71,6 +72,11 @@ class TokenEndpoint:
             token_key=render(spec.token_key, values),
             expires_key=spec.expires_key,
             scope_key=spec.scope_key,
+            rate_limit=(
+                None
+                if spec.rate_limit is None
+                else (spec.rate_limit.requests, spec.rate_limit.per_seconds)
+            ),
         )
 
     @property

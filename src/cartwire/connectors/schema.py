@@ -61,6 +61,15 @@ class CredentialField(_Strict):
         return self
 
 
+class TokenRateLimit(_Strict):
+    """How many token requests the platform allows (Commerce Layer: 30 a minute per IP): every
+    token request of a deployment is booked against it first, so N workers wait rather than
+    being refused."""
+
+    requests: int = Field(gt=0)
+    per_seconds: float = Field(gt=0)
+
+
 class TokenRequest(_Strict):
     """How the platform wants to be asked for a token (every string may use {field} templates)."""
 
@@ -73,6 +82,7 @@ class TokenRequest(_Strict):
     token_key: str
     expires_key: str = "expires_in"
     scope_key: str = "scope"
+    rate_limit: TokenRateLimit | None = None
 
 
 class AuthMethod(_Strict):

@@ -24,6 +24,7 @@ from cartwire.connectors import AuthMethod, Connector, get_connector
 from cartwire.connectors.schema import render
 from cartwire.http import request_stats
 from cartwire.http.instance_rate_limit import UNITS as RATE_UNITS
+from cartwire.http.token_ration import token_ration
 from cartwire.instances.sandboxes import require_sandbox, with_sandbox
 from cartwire.instances.validation import (
     NAME_PATTERN,
@@ -173,11 +174,20 @@ def _counter(instance: str) -> Callable[[], None]:
     return lambda: request_stats.token_requested(instance)
 
 
+def _ration(endpoint: TokenEndpoint, title: str) -> Callable[[], None] | None:
+    """The wait before each token request, where the connector file limits them."""
+    if endpoint.rate_limit is None:
+        return None
+    return token_ration(endpoint.url, *endpoint.rate_limit, title=title)
+
+
 _sources: dict[tuple[str | None, str], TokenSource] = {}
 _sources_lock = threading.Lock()
 
 
-def shared_source(endpoint: TokenEndpoint, store: Store | None, instance: str) -> TokenSource:
+def shared_source(
+    endpoint: TokenEndpoint, store: Store | None, instance: str, title: str
+) -> TokenSource:
     """One TokenSource per token identity and store in this process, so every client of an
     instance shares one cached token and one in-flight request. The store is part of the key
     because the source saves its token there: a source made for one store (another
@@ -188,7 +198,10 @@ def shared_source(endpoint: TokenEndpoint, store: Store | None, instance: str) -
         if source is None or source.endpoint != endpoint:
             persistence = StoreTokens(store, instance) if store is not None else None
             source = _sources[key] = TokenSource(
-                endpoint, persistence, on_request=_counter(instance)
+                endpoint,
+                persistence,
+                on_request=_counter(instance),
+                ration=_ration(endpoint, title),
             )
         return source
 
@@ -210,7 +223,8 @@ class Instances:
         return render(method.base_url, resolved(method, _values(record)))
 
     def token_source(self, record: InstanceRecord) -> TokenSource:
-        return shared_source(self.endpoint(record), self.store, record.name)
+        connector, _ = self.connector_of(record)
+        return shared_source(self.endpoint(record), self.store, record.name, connector.title)
 
     def add(
         self,
@@ -291,7 +305,9 @@ class Instances:
         return result
 
     def _fetch(self, record: InstanceRecord) -> TestResult:
-        source = TokenSource(self.endpoint(record), on_request=_counter(record.name))
+        endpoint = self.endpoint(record)
+        ration = _ration(endpoint, self.connector_of(record)[0].title)
+        source = TokenSource(endpoint, on_request=_counter(record.name), ration=ration)
         try:
             token = source.fetch()
         except InvalidClient as exc:
