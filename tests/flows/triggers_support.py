@@ -9,7 +9,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -166,14 +166,19 @@ class Process:
         return self.popen.stderr.read() if self.popen.poll() is not None else ""
 
 
-def wait_for(condition: Any, timeout: float, what: str) -> Any:
+def wait_for(
+    condition: Any, timeout: float, what: str, describe: Callable[[], str] | None = None
+) -> Any:
+    """`condition()` once it is truthy; after `timeout` s a failure that says what was awaited
+    and, from `describe`, the state it was stuck in."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         found = condition()
         if found:
             return found
         time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+    state = f"\n{describe()}" if describe is not None else ""
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}{state}")
 
 
 def sandbox_fault(sandbox: Sandbox, **fault: Any) -> None:

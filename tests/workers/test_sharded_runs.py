@@ -10,6 +10,8 @@ import signal
 from collections import Counter
 from typing import Any
 
+import pytest
+
 from cartwire.demo import CL_INSTANCE, CT_INSTANCE
 from cartwire.sandbox.catalogue import Catalogue
 from cartwire.sandbox.manager import Sandbox
@@ -22,6 +24,9 @@ from tests.workers.conftest import FLOW, PAGE, Deployment, seeded
 from tests.workers.test_queued_runs import RUN
 
 DEADLINE = 600  # seconds a sharded run may take to end, on a loaded machine
+# pytest's own limit stays past the waits (a kill count, then the run's end), so a stuck run
+# fails with `_story` rather than with a bare timeout
+pytestmark = pytest.mark.timeout(2 * DEADLINE + 120)
 SHARDS = 4
 KILLS = 10
 SMALL = ("--shard-records", "1")  # the catalogues here are small: cut them all the same
@@ -30,6 +35,14 @@ SMALL = ("--shard-records", "1")  # the catalogues here are small: cut them all 
 def _ended(store: Store, run_id: int) -> Run | None:
     run = store.runs.get(run_id)
     return run if run.status in FINISHED else None
+
+
+def _story(store: Store, run_id: int) -> str:
+    """Where a run and its shards are, and the last lines of its log: what a stuck wait says."""
+    runs = [store.runs.get(run_id), *store.runs.shards(run_id)]
+    states = [f"run {r.id}: {r.status} slice {r.slice_no} owner {r.owner}" for r in runs]
+    lines = [line.message for line in store.run_logs.of(run_id)][-15:]
+    return "\n".join([*states, *lines])
 
 
 def _queued(deployment: Deployment) -> int:
@@ -87,7 +100,12 @@ def test_a_full_read_in_shards_on_three_workers_is_the_sum_of_its_shards(
         world = seeded(deployment.home, catalogue, ct, cl, store)
         deployment.start_workers(3, "--slice-pages", "1", "--shards", str(SHARDS), *SMALL)
         run_id = _queued(deployment)
-        run = wait_for(lambda: _ended(store, run_id), DEADLINE, "the sharded run to end")
+        run = wait_for(
+            lambda: _ended(store, run_id),
+            DEADLINE,
+            "the sharded run to end",
+            lambda: _story(store, run_id),
+        )
         shards = _checked(store, world, catalogue, 6 * PAGE, run)
         assert run.counts["created"] == sum(skus.values()) + sum(prices.values())
         cut = [line.message for line in store.run_logs.of(run_id) if "shards" in line.message]
@@ -174,8 +192,13 @@ def test_workers_killed_ten_times_during_a_sharded_run_lose_and_double_nothing(
         deployment.start_workers(3, "--slice-pages", "3", "--shards", str(SHARDS), *SMALL)
         run_id = _queued(deployment)
         killer = Killer(store, run_id, seed=22)
-        wait_for(killer, DEADLINE, f"{KILLS} kills")
-        run = wait_for(lambda: _ended(store, run_id), DEADLINE, "the sharded run to end")
+        wait_for(killer, DEADLINE, f"{KILLS} kills", lambda: _story(store, run_id))
+        run = wait_for(
+            lambda: _ended(store, run_id),
+            DEADLINE,
+            "the sharded run to end",
+            lambda: _story(store, run_id),
+        )
         _checked(store, world, catalogue, 20 * PAGE, run)
         slices = _slice_holders(store, [run_id])  # its log holds its shards' lines
         print(
@@ -232,7 +255,12 @@ def test_a_commerce_layer_read_is_cut_where_the_emulator_says(
         queued = run_cli(deployment.home, *args, "--json", "--queue", env=deployment.env)
         assert queued.returncode == 0, queued.stderr
         run_id = json.loads(queued.stdout)["run_id"]
-        run = wait_for(lambda: _ended(store, run_id), DEADLINE, "the sharded run to end")
+        run = wait_for(
+            lambda: _ended(store, run_id),
+            DEADLINE,
+            "the sharded run to end",
+            lambda: _story(store, run_id),
+        )
         shards = store.runs.shards(run_id)
         assert run.status == "succeeded", (run.error, [(s.status, s.error) for s in shards])
         assert [s.status for s in shards] == ["succeeded"] * 3
