@@ -185,3 +185,37 @@ def test_a_run_whose_worker_is_gone_is_queued_again_once(store: Store) -> None:
     assert store.runs.get(foreground.id).status == "running"  # `runs resume` is the user's
     logged = [line.message for line in store.run_logs.of(lost.id)]
     assert logged == [f"slice 0's worker is gone ({DEAD}): queued again"]
+
+
+def test_a_cut_run_s_shards_exist_before_their_messages_go_out(store: Store) -> None:
+    """A worker that gets a shard's message at once finds the shard (its row is committed
+    before the message is sent); should the cutter die before it sent them all, the sweep sends
+    the messages of the shards still queued, once, and the cutter's own message, should it
+    come again, is refused."""
+    run = _queued(store, "cut")
+    cutter = store.runs.take_slice(run.id, 0, DEAD)  # dies after the cut, mid-sending
+    first, second = store.runs.shard(run.id, cutter.lease_token, [{"a": 1}, {"b": 2}])
+    assert store.runs.take_slice(first.id, 0, ALIVE).status == "running"  # its message went out
+    sent: list[tuple[int, int]] = []
+
+    assert store.runs.requeue_lost(lambda run_id, number: sent.append((run_id, number))) == [run.id]
+    assert store.runs.requeue_lost(lambda run_id, number: sent.append((run_id, number))) == []
+    assert sent == [(second.id, 0)]
+    assert store.runs.take_slice(second.id, 0, ALIVE).status == "running"
+    with pytest.raises(SliceRefused, match="cut into shards"):
+        store.runs.take_slice(run.id, 0, ALIVE)
+    parent = store.runs.get(run.id)
+    assert (parent.status, parent.owner) == ("running", None)
+    logged = [line.message for line in store.run_logs.of(run.id)]
+    assert logged == [
+        f"the worker that cut it is gone ({DEAD}): its queued shards' messages sent again"
+    ]
+
+
+def test_a_cut_run_whose_shards_were_sent_has_no_holder_of_its_own(store: Store) -> None:
+    run = _queued(store, "sent")
+    cutter = store.runs.take_slice(run.id, 0, DEAD)
+    store.runs.shard(run.id, cutter.lease_token, [{"a": 1}])
+    store.runs.shards_sent(run.id, cutter.lease_token)
+    assert store.runs.get(run.id).owner is None
+    assert store.runs.requeue_lost(lambda run_id, number: None) == []  # nothing lost

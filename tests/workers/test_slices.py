@@ -95,3 +95,34 @@ def test_a_next_slice_the_broker_refuses_leaves_the_run_to_resume(
 
         resumed = FlowRunner.from_run(store, left, opener(store)).resume(run.id)
         assert (resumed.status, resumed.counts["read"]) == ("succeeded", 2 * PAGE)
+
+
+def test_a_cut_whose_shards_the_broker_refuses_is_sent_again_by_the_sweep(
+    tmp_path: Path, pg_url: str, ct: Sandbox, cl: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CARTWIRE_HOME", str(tmp_path))
+    catalogue = Catalogue(seed=15, products=2 * PAGE, customers=2, orders=1)
+    with Store.open(pg_url) as store:
+        seeded(tmp_path, catalogue, ct, cl, store)
+        flow_file = find(FLOW)
+        runner = FlowRunner(
+            store, flow_file.flow, flow_file.text, CT_INSTANCE, CL_INSTANCE, open=opener(store)
+        )
+        run = runner.queue()
+
+        def broker_down(_run_id: int, _number: int) -> None:
+            raise ConnectionError("broker down")
+
+        in_two = SliceBudget(pages=1, shards=2, shard_records=1)
+        assert process_slice(store, run.id, 0, broker_down, in_two) == "interrupted"
+        assert store.runs.get(run.id).status == "interrupted"
+        assert [s.status for s in store.runs.shards(run.id)] == ["queued", "queued"]
+        assert "first slice could not be queued" in store.run_logs.of(run.id)[-1].message
+
+        sent: list[tuple[int, int]] = []
+        assert store.runs.requeue_lost(lambda *message: sent.append(message)) == [run.id]
+        assert sorted(sent) == [(s.id, 0) for s in store.runs.shards(run.id)]
+        while sent:
+            process_slice(store, *sent.pop(0), lambda *message: sent.append(message), in_two)
+        done = store.runs.get(run.id)
+        assert (done.status, done.counts["read"]) == ("succeeded", 2 * PAGE)

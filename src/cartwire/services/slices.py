@@ -16,6 +16,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from cartwire.flows.failure_reasons import describe, of_exception
 from cartwire.flows.page_loop import Budget
@@ -23,7 +24,7 @@ from cartwire.flows.runner import FlowRunner
 from cartwire.procinfo import owner_token
 from cartwire.services.clients import opener
 from cartwire.store import Store
-from cartwire.store.runs import LeaseLost, RunNotFound, SliceRefused
+from cartwire.store.runs import LeaseLost, Run, RunNotFound, SliceRefused
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,8 @@ SLICE_PAGES = 5  # pages a slice reads at most
 SLICE_SECONDS = 60  # and it starts no page after this long: a slice is short whatever the page
 SHARDS = 8  # a new full read is cut into at most this many shards ...
 SHARD_RECORDS = 10_000  # ... each of at least this many source records
+
+AGAIN = "the workers queue it again once the broker takes messages (or resume the run)"
 
 Send = Callable[[int, int], None]  # (run id, slice number): send that slice's message
 
@@ -72,13 +75,7 @@ def process_slice(store: Store, run_id: int, number: int, send: Send, budget: Sl
         if number == 0 and (
             checkpoints := runner.shard_checkpoints(run, budget.shards, budget.shard_records)
         ):
-            cut = store.runs.shard(run_id, run.lease_token, checkpoints, lambda s: send(s, 0))
-            store.run_logs.add(
-                run_id,
-                "info",
-                f"cut into {len(cut)} shards: runs {', '.join(str(s.id) for s in cut)}",
-            )
-            return f"cut into {len(cut)} shards"
+            return _cut(store, run, checkpoints, send)
         ended = runner.slice(run, budget.starting_now())
         if ended is not None:
             return ended.status
@@ -102,15 +99,32 @@ def process_slice(store: Store, run_id: int, number: int, send: Send, budget: Sl
         _note(store, run_id, f"slice {number} stopped: {lost}", "warning")
         return "taken over"
     except Exception as exc:  # the broker did not take the next slice: resumable, not stuck
-        reason = (
-            f"slice {number + 1} could not be queued ({describe(exc)}); the workers queue it "
-            "again once the broker takes messages (or resume the run)"
-        )
+        reason = f"slice {number + 1} could not be queued ({describe(exc)}); {AGAIN}"
         _note(store, run_id, reason, "error")
         store.runs.finish(run_id, "interrupted", fence=run.lease_token)
         log.warning("run %s: %s", run_id, reason)
         return "interrupted"
     return "handed over"
+
+
+def _cut(store: Store, run: Run, checkpoints: list[dict[str, Any]], send: Send) -> str:
+    """Cut `run` into shards and send each one's first slice. A shard whose message the broker
+    did not take leaves the run `interrupted`: the workers' sweep sends the shards' messages
+    again once the broker takes them (as it does should this process die meanwhile)."""
+    cut = store.runs.shard(run.id, run.lease_token, checkpoints)
+    shards = ", ".join(str(s.id) for s in cut)
+    store.run_logs.add(run.id, "info", f"cut into {len(cut)} shards: runs {shards}")
+    try:
+        for shard in cut:
+            send(shard.id, 0)
+    except Exception as exc:
+        reason = f"a shard's first slice could not be queued ({describe(exc)}); {AGAIN}"
+        _note(store, run.id, reason, "error")
+        store.runs.finish(run.id, "interrupted", fence=run.lease_token)
+        log.warning("run %s: %s", run.id, reason)
+        return "interrupted"
+    store.runs.shards_sent(run.id, run.lease_token)
+    return f"cut into {len(cut)} shards"
 
 
 def requeue_lost(store: Store, send: Send) -> list[int]:

@@ -288,6 +288,23 @@ def _shard_ended(session: Session, shard: RunRow, cursor: ShardCursor | None = N
     _end(session, run, status, error)
 
 
+def _resend_shards(
+    session: Session, row: RunRow, gone: str, send: Callable[[int, int], None]
+) -> None:
+    """A cut run whose holder died before it sent every shard's message (or was marked
+    interrupted): the message of each shard still queued is sent again, inside this
+    transaction. A copy of one that did go out is refused as a duplicate by `take_slice`."""
+    queued = session.scalars(
+        select(RunRow).where(RunRow.shard_of == row.id, RunRow.status == "queued")
+    ).all()
+    row.status, row.owner, row.ended_at = "running", None, None
+    message = f"the worker that cut it is gone ({gone}): its queued shards' messages sent again"
+    run_logs.keep(session, row.id, [("warning", message)], _now())
+    session.flush()
+    for shard in queued:
+        send(shard.id, shard.slice_no)
+
+
 class Runs:
     def __init__(self, sessions: Sessions, encryption: Encryption) -> None:
         self._sessions = sessions
@@ -441,6 +458,8 @@ class Runs:
             return f"run {run_id} already {row.status}"
         if row.slice_no != number:
             return f"run {run_id} is at slice {row.slice_no}: slice {number} came again or is stale"
+        if (row.checkpoint or {}).get("shards"):  # its cutter's message, come again
+            return f"run {run_id} was cut into shards: they are processed, not it"
         if row.status == "running" and not _dead(row):
             return f"slice {number} of run {run_id} is being processed by {row.owner}"
         run = row if row.shard_of is None else _run_row(session, row.shard_of, lock=True)
@@ -461,24 +480,19 @@ class Runs:
         session.flush()
         return run_of(row)
 
-    def shard(
-        self,
-        run_id: int,
-        fence: int,
-        checkpoints: list[dict[str, Any]],
-        send: Callable[[int], None],
-    ) -> list[Run]:
+    def shard(self, run_id: int, fence: int, checkpoints: list[dict[str, Any]]) -> list[Run]:
         """Cut a run that has read nothing yet into shards, one per checkpoint (where each
-        shard's part of the read starts): each a run of its own, `queued` at slice 0, whose
-        message `send(shard's run id)` sends inside this transaction, so the run is cut only if
-        every message went out. The run keeps the binding's lock, with no holder of its own,
-        until its last shard ends. Raises LeaseLost if `fence` is stale."""
+        shard's part of the read starts): each a run of its own, `queued` at slice 0. The run
+        keeps the binding's lock until its last shard ends, and its holder until it sent the
+        shards' messages (`shards_sent`): they go out once this transaction committed, since
+        a worker that looks for a row still being inserted does not wait for it (as it waits
+        on a locked one), it finds nothing. Should the holder die before they all went out,
+        the sweep sends them again (`requeue_lost`). Raises LeaseLost if `fence` is stale."""
         with self._sessions.write() as session:
             row = _fenced(session, run_id, fence)
             if row.checkpoint is not None:
                 raise StoreError(f"run {run_id} has read pages already; it cannot be cut")
             row.checkpoint = {"shards": len(checkpoints)}
-            row.status, row.owner = "running", None
             now = _now()
             shards = [
                 RunRow(
@@ -507,9 +521,15 @@ class Runs:
             ]
             session.add_all(shards)
             session.flush()
-            for shard in shards:
-                send(shard.id)
             return [run_of(shard) for shard in shards]
+
+    def shards_sent(self, run_id: int, fence: int) -> None:
+        """The messages of a cut run's shards all went out: the run has no holder of its own
+        any more, only its shards have. Raises LeaseLost if `fence` is stale."""
+        with self._sessions.write() as session:
+            row = _fenced(session, run_id, fence)
+            if row.status == "running":  # not ended by its shards meanwhile
+                row.owner = None
 
     def requeue_lost(self, send: Callable[[int, int], None]) -> list[int]:
         """Queue again, each at a new slice, the runs on workers whose slice was lost with its
@@ -539,6 +559,9 @@ class Runs:
             except RunBusy:  # another run of the binding started meanwhile: resume by hand
                 return False
             gone = row.owner or "a process that marked it interrupted"
+            if (row.checkpoint or {}).get("shards"):
+                _resend_shards(session, row, gone, send)
+                return True
             row.slice_no += 1
             row.status, row.owner = "queued", None
             message = f"slice {row.slice_no - 1}'s worker is gone ({gone}): queued again"
